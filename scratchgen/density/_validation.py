@@ -1,0 +1,87 @@
+"""Checks at the door: every estimator validates its input here once, with messages that name the argument."""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+Seed = np.random.Generator | int | None
+
+
+def check_data(X, name: str = "X", n_features: int | None = None, min_samples: int = 1) -> np.ndarray:
+    """``X`` as a finite float64 array of shape (n_samples, n_features).
+
+    A 1-D array is read as n one-dimensional samples (the lecture's examples are 1-D).
+    """
+    try:
+        array = np.asarray(X)
+    except Exception as error:  # ragged lists and the like
+        raise TypeError(f"{name} must be an array of numbers, got {type(X).__name__}") from error
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+        raise TypeError(f"{name} must be an array of real numbers, got dtype {array.dtype}")
+    if np.iscomplexobj(array):
+        raise TypeError(f"{name} must be real, got complex dtype {array.dtype}")
+    if array.ndim == 1:
+        array = array[:, None]
+    if array.ndim != 2:
+        raise ValueError(f"{name} must be 1-D (n,) or 2-D (n_samples, n_features), got shape {array.shape}")
+    if array.shape[0] < min_samples or array.shape[1] == 0:
+        raise ValueError(f"{name} needs at least {min_samples} sample(s) and 1 feature, got shape {array.shape}")
+    array = array.astype(np.float64, copy=False)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} contains NaN or infinity; remove or impute those values first")
+    if n_features is not None and array.shape[1] != n_features:
+        raise ValueError(f"{name} has {array.shape[1]} features, but the model was fitted on {n_features}")
+    return array
+
+
+def check_sample_weight(sample_weight, n_samples: int, name: str = "sample_weight") -> np.ndarray | None:
+    """Non-negative finite weights of shape (n_samples,) with a positive sum, or None (all equal)."""
+    if sample_weight is None:
+        return None
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    if weights.shape != (n_samples,):
+        raise ValueError(f"{name} must have shape ({n_samples},), one weight per sample, got {weights.shape}")
+    if not np.all(np.isfinite(weights)):
+        raise ValueError(f"{name} contains NaN or infinity")
+    if np.any(weights < 0):
+        raise ValueError(f"{name} must be non-negative, got minimum {weights.min()}")
+    if weights.sum() <= 0:
+        raise ValueError(f"{name} must have a positive sum")
+    return weights
+
+
+def check_positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def check_choice(value, name: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return value
+
+
+def check_is_fitted(estimator, attribute: str) -> None:
+    if not hasattr(estimator, attribute):
+        raise RuntimeError(f"this {type(estimator).__name__} is not fitted yet: call fit(X) first")
+
+
+def choose_indices(probs: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Discrete inverse transform sampling: i with probability probs[i].
+
+    The lecture's three steps: cumulative sum F_i = sum_{j<=i} p_j, u ~ U(0, 1), and the first i with
+    u < F_i (a binary search, ``searchsorted``).
+    """
+    cdf = np.cumsum(probs, dtype=np.float64)
+    u = rng.random(size) * cdf[-1]  # scaling by F_last absorbs rounding in the sum (and unnormalised p)
+    return np.minimum(np.searchsorted(cdf, u, side="right"), len(cdf) - 1)
+
+
+def logsumexp_rows(a: np.ndarray) -> np.ndarray:
+    """log sum_j exp(a_ij) for each row i, shifted by the row maximum so nothing overflows."""
+    top = np.max(a, axis=1)
+    top = np.where(np.isfinite(top), top, 0.0)  # rows that are all -inf stay -inf, without NaN
+    with np.errstate(divide="ignore"):
+        return top + np.log(np.sum(np.exp(a - top[:, None]), axis=1))
