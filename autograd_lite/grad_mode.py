@@ -1,0 +1,52 @@
+"""Whether ops record a graph: ``no_grad()`` turns recording off, ``enable_grad()`` back on."""
+from __future__ import annotations
+
+import functools
+from contextlib import ContextDecorator
+
+
+class _GradMode:
+    enabled = True
+
+
+def is_grad_enabled() -> bool:
+    return _GradMode.enabled
+
+
+def set_grad_enabled(mode: bool) -> None:
+    _GradMode.enabled = bool(mode)
+
+
+class _SetGradMode(ContextDecorator):
+    """Context manager (and decorator) that sets grad mode and restores the previous one on exit."""
+
+    mode = True
+
+    def __enter__(self):
+        self._previous = _GradMode.enabled
+        _GradMode.enabled = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        _GradMode.enabled = self._previous
+        return False
+
+    def __call__(self, func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_SetGradMode):  # noqa: N801 (PyTorch's spelling)
+    """Ops inside build no graph: for evaluation, sampling and parameter updates."""
+
+    mode = False
+
+
+class enable_grad(_SetGradMode):  # noqa: N801
+    """Turn graph recording back on inside a ``no_grad`` block."""
+
+    mode = True

@@ -1,0 +1,182 @@
+"""Reductions: sum, mean, var, max, min, logsumexp, and the softmax family.
+
+    d sum(x)/dx_i = 1                       (the gradient is broadcast back over the reduced axes)
+    d max(x)/dx_i = [x_i = max] / #ties     (ties share the gradient equally)
+    d logsumexp(x)/dx_i = softmax(x)_i
+    softmax backward:     dx = y * (dy - sum(dy * y))
+    log_softmax backward: dx = dy - softmax(x) * sum(dy)
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autograd_lite.function import Function
+from autograd_lite.ops._util import as_tensor, keepdims_shape, normalize_axis
+from autograd_lite.ops.elementwise import exp
+from autograd_lite.ops.shape import broadcast_to, reshape
+from autograd_lite.tensor import Tensor
+
+Axis = int | tuple[int, ...] | None
+
+
+def _expand(gy: Tensor, shape: tuple[int, ...], axes: tuple[int, ...], keepdims: bool) -> Tensor:
+    """Put the reduced axes back into gy (as length-1 axes) so it broadcasts against the input."""
+    return gy if keepdims else reshape(gy, keepdims_shape(shape, axes))
+
+
+class Sum(Function):
+    def __init__(self, axes: tuple[int, ...], keepdims: bool):
+        self.axes, self.keepdims = axes, keepdims
+
+    def forward(self, x):
+        return x.sum(axis=self.axes, keepdims=self.keepdims)
+
+    def backward(self, gy):
+        shape = self.inputs[0].shape
+        return broadcast_to(_expand(gy, shape, self.axes, self.keepdims), shape)
+
+
+def sum(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    x = as_tensor(x)
+    return Sum(normalize_axis(axis, x.ndim), keepdims)(x)
+
+
+def mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """mean = sum / (number of reduced elements)"""
+    x = as_tensor(x)
+    axes = normalize_axis(axis, x.ndim)
+    count = int(np.prod([x.shape[a] for a in axes]))
+    if count == 0:
+        raise ValueError(f"mean of an empty selection (shape {x.shape}, axis {axis})")
+    return Sum(axes, keepdims)(x) * (1.0 / count)
+
+
+def var(x: Tensor, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+    """var = sum((x - mean)^2) / (n - ddof), NumPy's convention (ddof=0 by default)."""
+    x = as_tensor(x)
+    axes = normalize_axis(axis, x.ndim)
+    count = int(np.prod([x.shape[a] for a in axes]))
+    if count - ddof <= 0:
+        raise ValueError(f"var needs more than ddof={ddof} elements, got {count}")
+    centred = x - mean(x, axes, keepdims=True)
+    return Sum(axes, keepdims)(centred * centred) * (1.0 / (count - ddof))
+
+
+class _Extreme(Function):
+    """max or min over axes; the gradient goes to the elements that attain it, shared at ties."""
+
+    reduce = staticmethod(np.max)
+
+    def __init__(self, axes: tuple[int, ...], keepdims: bool):
+        self.axes, self.keepdims = axes, keepdims
+
+    def forward(self, x):
+        return self.reduce(x, axis=self.axes, keepdims=self.keepdims)
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        y = self.output.data if self.keepdims else self.output.data.reshape(keepdims_shape(x.shape, self.axes))
+        winners = x.data == y
+        share = winners / winners.sum(axis=self.axes, keepdims=True)
+        return broadcast_to(_expand(gy, x.shape, self.axes, self.keepdims), x.shape) * Tensor._from_array(
+            share.astype(x.dtype)
+        )
+
+
+class Max(_Extreme):
+    reduce = staticmethod(np.max)
+
+
+class Min(_Extreme):
+    reduce = staticmethod(np.min)
+
+
+def _check_nonempty(x: Tensor, axes: tuple[int, ...], name: str) -> None:
+    if any(x.shape[a] == 0 for a in axes):
+        raise ValueError(f"{name} of an empty axis (shape {x.shape})")
+
+
+def max(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    x = as_tensor(x)
+    axes = normalize_axis(axis, x.ndim)
+    _check_nonempty(x, axes, "max")
+    return Max(axes, keepdims)(x)
+
+
+def min(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    x = as_tensor(x)
+    axes = normalize_axis(axis, x.ndim)
+    _check_nonempty(x, axes, "min")
+    return Min(axes, keepdims)(x)
+
+
+def _stable_max(x: Any, axes: tuple[int, ...]) -> Any:
+    """max over axes (keepdims), with non-finite maxima replaced by 0 so x - m never makes NaN."""
+    m = np.max(x, axis=axes, keepdims=True)
+    return np.where(np.isfinite(m), m, 0)
+
+
+class LogSumExp(Function):
+    """y = log sum_i exp(x_i), computed as m + log sum_i exp(x_i - m) with m = max x (no overflow)."""
+
+    def __init__(self, axes: tuple[int, ...], keepdims: bool):
+        self.axes, self.keepdims = axes, keepdims
+
+    def forward(self, x):
+        m = _stable_max(x, self.axes)
+        y = np.log(np.exp(x - m).sum(axis=self.axes, keepdims=True)) + m
+        return y if self.keepdims else y.reshape([n for i, n in enumerate(y.shape) if i not in self.axes])
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        y = _expand(self.output, x.shape, self.axes, self.keepdims)
+        return _expand(gy, x.shape, self.axes, self.keepdims) * exp(x - y)
+
+
+def logsumexp(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    x = as_tensor(x)
+    axes = normalize_axis(axis, x.ndim)
+    _check_nonempty(x, axes, "logsumexp")
+    return LogSumExp(axes, keepdims)(x)
+
+
+class Softmax(Function):
+    """y_i = exp(x_i - m) / sum_j exp(x_j - m) along one axis."""
+
+    def __init__(self, axis: int):
+        self.axis = axis
+
+    def forward(self, x):
+        e = np.exp(x - _stable_max(x, (self.axis,)))
+        e /= e.sum(axis=self.axis, keepdims=True)
+        return e
+
+    def backward(self, gy):
+        y = self.output
+        return y * (gy - sum(gy * y, axis=self.axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    """y_i = x_i - logsumexp(x) along one axis."""
+
+    def __init__(self, axis: int):
+        self.axis = axis
+
+    def forward(self, x):
+        shifted = x - _stable_max(x, (self.axis,))
+        return shifted - np.log(np.exp(shifted).sum(axis=self.axis, keepdims=True))
+
+    def backward(self, gy):
+        return gy - exp(self.output) * sum(gy, axis=self.axis, keepdims=True)
+
+
+def softmax(x: Tensor, axis: int = -1) -> Tensor:
+    x = as_tensor(x)
+    return Softmax(normalize_axis(axis, x.ndim)[0])(x)
+
+
+def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+    x = as_tensor(x)
+    return LogSoftmax(normalize_axis(axis, x.ndim)[0])(x)
