@@ -26,7 +26,7 @@ def check_data(X, name: str = "X", n_features: int | None = None, min_samples: i
     if array.ndim != 2:
         raise ValueError(f"{name} must be 1-D (n,) or 2-D (n_samples, n_features), got shape {array.shape}")
     if array.shape[0] < min_samples or array.shape[1] == 0:
-        raise ValueError(f"{name} needs at least {min_samples} sample(s) and 1 feature, got shape {array.shape}")
+        raise ValueError(f"{name} needs at least {min_samples} sample(s) and 1 feature, got {array.shape}")
     array = array.astype(np.float64, copy=False)
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} contains NaN or infinity; remove or impute those values first")
