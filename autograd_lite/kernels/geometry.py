@@ -1,0 +1,80 @@
+"""Shapes of convolution and pooling windows, and the checks that turn bad input into a clear ValueError.
+
+For one spatial axis of size ``size``, a kernel of ``k`` taps spaced ``d`` apart (dilation), stride ``s``
+and zero padding ``pad`` on both sides, the window of output i covers input rows i*s + p*d - pad,
+p = 0..k-1, and there are
+
+    out = (size + 2*pad - d*(k - 1) - 1) // s + 1
+
+outputs. A transposed convolution inverts that map; ``output_padding`` picks among the input sizes
+that give the same ``out``:  size = (out - 1)*s - 2*pad + d*(k - 1) + output_padding + 1.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+Pair = tuple[int, int]
+
+
+def pair(value: int | Sequence[int], name: str) -> Pair:
+    """``value`` as (height, width): an int is used for both axes."""
+    if isinstance(value, int):
+        return (value, value)
+    values = tuple(int(v) for v in value)
+    if len(values) != 2:
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+    return values  # type: ignore[return-value]
+
+
+def check_geometry(stride: Pair, padding: Pair, dilation: Pair = (1, 1)) -> None:
+    if min(stride) < 1:
+        raise ValueError(f"stride must be >= 1, got {stride}")
+    if min(padding) < 0:
+        raise ValueError(f"padding must be >= 0, got {padding}")
+    if min(dilation) < 1:
+        raise ValueError(f"dilation must be >= 1, got {dilation}")
+
+
+def check_rank4(shape: tuple[int, ...], name: str, what: str) -> None:
+    if len(shape) != 4:
+        raise ValueError(f"{name} must be 4-D {what}, got shape {tuple(shape)}")
+
+
+def conv_output_size(
+    input_hw: Sequence[int], kernel_hw: Pair, stride: Pair, padding: Pair, dilation: Pair
+) -> Pair:
+    """The output (height, width) of a convolution; ValueError if the kernel overhangs the padded input."""
+    sizes = []
+    for axis in range(2):
+        span = dilation[axis] * (kernel_hw[axis] - 1) + 1
+        padded = input_hw[axis] + 2 * padding[axis]
+        if span > padded:
+            raise ValueError(
+                f"kernel {tuple(kernel_hw)} (dilation {tuple(dilation)}, spanning {span} pixels) is larger "
+                f"than the padded input {tuple(input_hw)} + 2*padding {tuple(padding)}"
+            )
+        sizes.append((padded - span) // stride[axis] + 1)
+    return sizes[0], sizes[1]
+
+
+def transposed_output_size(
+    input_hw: Sequence[int], kernel_hw: Pair, stride: Pair, padding: Pair, output_padding: Pair, dilation: Pair
+) -> Pair:
+    """The output (height, width) of a transposed convolution (the input size of the matching conv)."""
+    for axis in range(2):
+        if not 0 <= output_padding[axis] < max(stride[axis], dilation[axis]):
+            raise ValueError(
+                f"output_padding {tuple(output_padding)} must be >= 0 and smaller than stride {tuple(stride)} "
+                f"or dilation {tuple(dilation)}"
+            )
+    sizes = tuple(
+        (input_hw[a] - 1) * stride[a] - 2 * padding[a] + dilation[a] * (kernel_hw[a] - 1)
+        + output_padding[a] + 1
+        for a in range(2)
+    )
+    if min(sizes) < 1:
+        raise ValueError(
+            f"transposed convolution of input {tuple(input_hw)} with kernel {tuple(kernel_hw)}, stride "
+            f"{tuple(stride)}, padding {tuple(padding)} has an empty output {sizes}"
+        )
+    return sizes  # type: ignore[return-value]

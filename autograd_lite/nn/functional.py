@@ -1,0 +1,28 @@
+"""The functional forms of layers and losses (PyTorch's ``torch.nn.functional``, usually imported as F)."""
+from autograd_lite.nn.losses import (
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    gaussian_nll_loss,
+    kl_normal_standard,
+    mse_loss,
+)
+from autograd_lite.ops import (
+    gelu,
+    leaky_relu,
+    linear,
+    log_softmax,
+    logsumexp,
+    pad,
+    relu,
+    sigmoid,
+    silu,
+    softmax,
+    softplus,
+    tanh,
+)
+
+__all__ = [
+    "binary_cross_entropy_with_logits", "cross_entropy", "gaussian_nll_loss", "gelu", "kl_normal_standard",
+    "leaky_relu", "linear", "log_softmax", "logsumexp", "mse_loss", "pad", "relu", "sigmoid", "silu", "softmax",
+    "softplus", "tanh",
+]

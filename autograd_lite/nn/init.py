@@ -1,0 +1,89 @@
+"""Weight initialisation, each taking an ``rng`` (numpy Generator or seed) so runs are reproducible.
+
+fan_in / fan_out of a weight of shape (out, in, *kernel) are in * prod(kernel) and out * prod(kernel).
+
+    xavier_uniform:  U(-a, a),  a = gain * sqrt(6 / (fan_in + fan_out))      (Glorot & Bengio, 2010)
+    xavier_normal:   N(0, s^2), s = gain * sqrt(2 / (fan_in + fan_out))
+    kaiming_uniform: U(-a, a),  a = gain * sqrt(3 / fan)                     (He et al., 2015)
+    kaiming_normal:  N(0, s^2), s = gain / sqrt(fan)
+with gain = sqrt(2 / (1 + negative_slope^2)) for (leaky) ReLU.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from autograd_lite import backend
+from autograd_lite.tensor import Tensor
+
+
+def as_generator(rng: np.random.Generator | int | None) -> np.random.Generator:
+    """A numpy Generator from a Generator, a seed, or None (fresh entropy)."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or isinstance(rng, int | np.integer):
+        return np.random.default_rng(rng)
+    raise TypeError(f"rng must be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}")
+
+
+def fans(shape: tuple[int, ...]) -> tuple[int, int]:
+    if len(shape) < 2:
+        raise ValueError(f"fan_in/fan_out need a weight with at least 2 dimensions, got shape {shape}")
+    receptive = int(np.prod(shape[2:])) if len(shape) > 2 else 1
+    return shape[1] * receptive, shape[0] * receptive
+
+
+def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
+    tensor.data = backend.to_device(values.astype(tensor.dtype), tensor.device)
+    return tensor
+
+
+def uniform_(tensor: Tensor, low: float = 0.0, high: float = 1.0, rng: Any = None) -> Tensor:
+    return _fill(tensor, as_generator(rng).uniform(low, high, tensor.shape))
+
+
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, rng: Any = None) -> Tensor:
+    return _fill(tensor, mean + std * as_generator(rng).standard_normal(tensor.shape))
+
+
+def zeros_(tensor: Tensor) -> Tensor:
+    return _fill(tensor, np.zeros(tensor.shape))
+
+
+def ones_(tensor: Tensor) -> Tensor:
+    return _fill(tensor, np.ones(tensor.shape))
+
+
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0, rng: Any = None) -> Tensor:
+    fan_in, fan_out = fans(tensor.shape)
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform_(tensor, -bound, bound, rng)
+
+
+def xavier_normal_(tensor: Tensor, gain: float = 1.0, rng: Any = None) -> Tensor:
+    fan_in, fan_out = fans(tensor.shape)
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), rng)
+
+
+def _relu_gain(negative_slope: float) -> float:
+    return math.sqrt(2.0 / (1 + negative_slope**2))
+
+
+def kaiming_uniform_(tensor: Tensor, negative_slope: float = 0.0, mode: str = "fan_in", rng: Any = None) -> Tensor:
+    fan = _fan(tensor.shape, mode)
+    bound = _relu_gain(negative_slope) * math.sqrt(3.0 / fan)
+    return uniform_(tensor, -bound, bound, rng)
+
+
+def kaiming_normal_(tensor: Tensor, negative_slope: float = 0.0, mode: str = "fan_in", rng: Any = None) -> Tensor:
+    fan = _fan(tensor.shape, mode)
+    return normal_(tensor, 0.0, _relu_gain(negative_slope) / math.sqrt(fan), rng)
+
+
+def _fan(shape: tuple[int, ...], mode: str) -> int:
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    fan_in, fan_out = fans(shape)
+    return fan_in if mode == "fan_in" else fan_out

@@ -1,0 +1,227 @@
+"""Optimisers (SGD, Adam, AdamW), gradient-norm clipping and an exponential moving average of weights.
+
+The updates run in place on the parameters' arrays, through fused numba loops for NumPy arrays
+(``kernels/optim_kernels.py``, equations there) and through array operations for other array modules
+(CuPy) or when numba is turned off with ``AUTOGRAD_LITE_DISABLE_NUMBA=1``.
+"""
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from autograd_lite import backend
+from autograd_lite.nn.module import Module
+from autograd_lite.tensor import Tensor
+
+
+def _use_numba(*arrays: Any) -> bool:
+    return os.environ.get("AUTOGRAD_LITE_DISABLE_NUMBA", "0") in ("", "0") and all(
+        isinstance(a, np.ndarray) and a.flags.c_contiguous for a in arrays
+    )
+
+
+class Optimizer:
+    """Holds the parameters and per-parameter state; subclasses define ``_update(i, param, grad)``."""
+
+    def __init__(self, params: Iterable[Tensor], lr: float):
+        self.params = list(params)
+        if not self.params:
+            raise ValueError("optimizer got an empty parameter list")
+        for p in self.params:
+            if not isinstance(p, Tensor) or not p.requires_grad:
+                raise TypeError("optimizer parameters must be Tensors with requires_grad=True")
+        if not lr > 0:
+            raise ValueError(f"learning rate must be positive, got {lr}")
+        self.lr = lr
+        self.step_count = 0
+        self.state: list[dict[str, Any]] = [{} for _ in self.params]
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    def step(self) -> None:
+        """Apply one update to every parameter that has a gradient."""
+        self.step_count += 1
+        for i, p in enumerate(self.params):
+            if p.grad is not None:
+                self._update(i, p.data, p.grad.data)
+
+    def _update(self, i: int, param: Any, grad: Any) -> None:
+        raise NotImplementedError
+
+    def _buffer(self, i: int, name: str, like: Any) -> Any:
+        state = self.state[i]
+        if name not in state:
+            state[name] = backend.array_namespace(like).zeros_like(like)
+        return state[name]
+
+    def state_dict(self) -> dict[str, Any]:
+        """Step count and every state buffer as arrays (for checkpoints; saved with ``autograd_lite.save``)."""
+        state = {"step_count": np.array(self.step_count), "lr": np.array(self.lr)}
+        for i, buffers in enumerate(self.state):
+            for name, value in buffers.items():
+                state[f"{i}.{name}"] = np.array(backend.to_device(value, "cpu"))
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.step_count = int(state["step_count"])
+        self.lr = float(state["lr"])
+        self.state = [{} for _ in self.params]
+        for key, value in state.items():
+            if key in ("step_count", "lr"):
+                continue
+            index, name = key.split(".", 1)
+            param = self.params[int(index)]
+            if np.shape(value) != param.shape:
+                raise ValueError(f"optimizer state {key} has shape {np.shape(value)}, parameter {param.shape}")
+            self.state[int(index)][name] = backend.to_device(np.asarray(value, dtype=param.dtype).copy(), param.device)
+
+
+class SGD(Optimizer):
+    """p <- p - lr * b with b <- momentum * b + (g + weight_decay * p) (plain SGD when momentum = 0)."""
+
+    def __init__(self, params: Iterable[Tensor], lr: float, momentum: float = 0.0, weight_decay: float = 0.0,
+                 nesterov: bool = False):
+        super().__init__(params, lr)
+        if momentum < 0 or weight_decay < 0:
+            raise ValueError(f"momentum and weight_decay must be >= 0, got {momentum}, {weight_decay}")
+        if nesterov and momentum == 0:
+            raise ValueError("nesterov momentum needs momentum > 0")
+        self.momentum, self.weight_decay, self.nesterov = momentum, weight_decay, nesterov
+
+    def _update(self, i: int, param: Any, grad: Any) -> None:
+        velocity = self._buffer(i, "velocity", param) if self.momentum else param  # unused without momentum
+        if _use_numba(param, grad, velocity):
+            from autograd_lite.kernels.optim_kernels import sgd_update
+
+            sgd_update(param.reshape(-1), grad.reshape(-1), velocity.reshape(-1), self.lr, self.momentum,
+                       self.weight_decay, self.nesterov)
+            return
+        g = grad + self.weight_decay * param if self.weight_decay else grad
+        if self.momentum:
+            velocity *= self.momentum
+            velocity += g
+            g = g + self.momentum * velocity if self.nesterov else velocity
+        param -= self.lr * g
+
+
+class Adam(Optimizer):
+    """Adam with bias correction (equations in kernels/optim_kernels.py); ``weight_decay`` adds an L2
+    penalty to the gradient, as in the paper and PyTorch's Adam."""
+
+    decoupled = False
+
+    def __init__(self, params: Iterable[Tensor], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0):
+        super().__init__(params, lr)
+        if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
+            raise ValueError(f"betas must be in [0, 1), got {betas}")
+        if eps <= 0 or weight_decay < 0:
+            raise ValueError(f"eps must be > 0 and weight_decay >= 0, got {eps}, {weight_decay}")
+        self.betas, self.eps, self.weight_decay = betas, eps, weight_decay
+
+    def _update(self, i: int, param: Any, grad: Any) -> None:
+        beta1, beta2 = self.betas
+        m, v = self._buffer(i, "m", param), self._buffer(i, "v", param)
+        c1, c2 = 1 - beta1**self.step_count, 1 - beta2**self.step_count
+        l2, decay = (0.0, self.weight_decay) if self.decoupled else (self.weight_decay, 0.0)
+        if _use_numba(param, grad, m, v):
+            from autograd_lite.kernels.optim_kernels import adam_update
+
+            adam_update(param.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1), self.lr, beta1, beta2,
+                        self.eps, c1, c2, l2, decay)
+            return
+        xp = backend.array_namespace(param)
+        g = grad + l2 * param if l2 else grad
+        m *= beta1
+        m += (1 - beta1) * g
+        v *= beta2
+        v += (1 - beta2) * (g * g)
+        if decay:
+            param *= 1 - self.lr * decay
+        param -= self.lr * (m / c1) / (xp.sqrt(v / c2) + self.eps)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter): p <- p (1 - lr wd), then the Adam step."""
+
+    decoupled = True
+
+    def __init__(self, params: Iterable[Tensor], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.01):
+        super().__init__(params, lr, betas, eps, weight_decay)
+
+
+def clip_grad_norm_(params: Iterable[Tensor], max_norm: float) -> float:
+    """Scale all gradients by min(1, max_norm / ||g||) where ||g|| is the norm of all of them together.
+
+    Returns ||g|| before clipping (inf or NaN when a gradient is; nothing is scaled then)."""
+    if max_norm <= 0:
+        raise ValueError(f"max_norm must be positive, got {max_norm}")
+    params = [p for p in params if p.grad is not None]
+    if not params:
+        return 0.0
+    total = math.sqrt(sum(float((p.grad.data.astype(np.float64) ** 2).sum()) for p in params))
+    if math.isfinite(total) and total > max_norm:
+        scale = max_norm / (total + 1e-6)
+        for p in params:  # new arrays: gradients may be shared between parameters
+            p.grad = Tensor._from_array(p.grad.data * p.grad.data.dtype.type(scale))
+    return total
+
+
+class EMA:
+    """An exponential moving average of parameters, theta_ema <- decay theta_ema + (1 - decay) theta
+    (used to sample from diffusion models and GANs with smoother weights)."""
+
+    def __init__(self, params: Module | Iterable[Tensor], decay: float = 0.999):
+        if not 0 <= decay < 1:
+            raise ValueError(f"decay must be in [0, 1), got {decay}")
+        self.params = list(params.parameters() if isinstance(params, Module) else params)
+        self.decay = decay
+        self.shadow = [p.data.copy() for p in self.params]
+        self.num_updates = 0
+
+    def update(self) -> None:
+        self.num_updates += 1
+        for avg, p in zip(self.shadow, self.params):
+            avg *= self.decay
+            avg += (1 - self.decay) * p.data
+
+    def copy_to(self, params: Module | Iterable[Tensor] | None = None) -> None:
+        """Write the averages into ``params`` (by default the tracked parameters)."""
+        targets = self.params if params is None else list(
+            params.parameters() if isinstance(params, Module) else params)
+        for avg, p in zip(self.shadow, targets, strict=True):
+            p.data = avg.copy()
+
+    @contextmanager
+    def average_parameters(self) -> Iterator[None]:
+        """Temporarily swap the averages in (e.g. to sample), restoring the trained weights after."""
+        saved = [p.data for p in self.params]
+        self.copy_to()
+        try:
+            yield
+        finally:
+            for p, data in zip(self.params, saved):
+                p.data = data
+
+    def state_dict(self) -> dict[str, Any]:
+        state = {f"shadow.{i}": np.array(backend.to_device(a, "cpu")) for i, a in enumerate(self.shadow)}
+        state["num_updates"] = np.array(self.num_updates)
+        state["decay"] = np.array(self.decay)
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for i, p in enumerate(self.params):
+            saved = np.asarray(state[f"shadow.{i}"])
+            if saved.shape != p.shape:
+                raise ValueError(f"EMA shadow {i} has shape {saved.shape}, parameter {p.shape}")
+            self.shadow[i] = backend.to_device(saved.astype(p.dtype), p.device)
+        self.num_updates = int(state["num_updates"])
+        self.decay = float(state["decay"])
