@@ -18,7 +18,7 @@ import numpy as np
 from scratchgen.sampling.rng import RNGLike, as_generator, check_size
 
 SUM_TOLERANCE = np.sqrt(np.finfo(np.float64).eps)  # ~1.5e-8: how far from 1 the probabilities may sum
-_CHUNK = 1 << 16  # draws per block: the block's temporaries stay in the CPU cache
+_CHUNK = 1 << 13  # draws per block: the block's temporaries (64 KiB each) stay in the CPU cache
 
 
 def check_probabilities(probs, name: str = "probs") -> np.ndarray:
