@@ -1,17 +1,20 @@
-"""numba kernels for the array work NumPy does slowly: im2col / col2im and the pooling windows.
+"""numba kernels for the array work NumPy does slowly: the convolution pipelines and the pooling windows.
 
 Every kernel fills an output array its caller allocated, so the dtype (float32 or float64) is the
 caller's and is never silently widened; constants arrive as arguments already cast to that dtype.
-The outer loop is a ``prange`` over independent output rows or (n, c) planes, so no two parallel
+The outer loop is a ``prange`` over independent blocks of samples or (n, c) planes, so no two parallel
 iterations ever write the same element: race-free without atomics. Kernels compile once per dtype and
 are cached on disk (``cache=True``), so only the very first run of a fresh install pays the compile.
 
-The column matrix has one row per (channel, kernel offset) and one column per output pixel of the
-whole batch:
+A convolution is im2col + GEMM, done one block of samples at a time so the column matrix stays in cache:
 
     cols[(c, p, q), (n, i, j)] = x[n, c, i*sh + p*dh - ph, j*sw + q*dw - pw]    (0 outside the image)
+    y[n, o, (i, j)] = b[o] + sum_{c,p,q} w[o, (c, p, q)] cols[(c, p, q), (n, i, j)]
 
-so that a whole convolution is one GEMM, y[o, (n, i, j)] = sum_{c,p,q} w[o, (c, p, q)] cols[(c, p, q), (n, i, j)].
+Each parallel iteration owns a block of samples: it builds that block's columns, calls BLAS (``np.dot``,
+which numba hands to SciPy's BLAS, kept at one thread by the caller) and writes its own samples of the
+output. So one thread pool (numba's) does all the work and never fights BLAS's own threads; see
+``autograd_lite.kernels`` for the measurement behind that choice.
 Pooling windows use the same index map; ``argmax`` stores the winning window offset p*kw + q.
 """
 from __future__ import annotations
@@ -20,57 +23,115 @@ import numpy as np
 from numba import njit, prange
 
 
-@njit(parallel=True, cache=True)
-def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, cols):  # pragma: no cover - compiled
-    """cols[(c,p,q), (n,i,j)] = x[n, c, i*sh + p*dh - ph, j*sw + q*dw - pw]; one parallel row each."""
-    n_batch, channels, height, width = x.shape
+@njit(cache=True)
+def im2col_block(x, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, cols):
+    """cols[(c,p,q), (n - n0, i, j)] = x[n, c, i*sh + p*dh - ph, j*sw + q*dw - pw] for samples n0 <= n < n1."""
+    channels, height, width = x.shape[1], x.shape[2], x.shape[3]
     plane = out_h * out_w
-    for row in prange(channels * kh * kw):
-        c = row // (kh * kw)
-        p = (row // kw) % kh
-        q = row % kw
-        for n in range(n_batch):
-            start = n * plane
-            for i in range(out_h):
-                y = i * sh + p * dh - ph
-                inside_rows = 0 <= y < height
-                for j in range(out_w):
-                    x_col = j * sw + q * dw - pw
-                    if inside_rows and 0 <= x_col < width:
-                        cols[row, start + i * out_w + j] = x[n, c, y, x_col]
-                    else:
-                        cols[row, start + i * out_w + j] = 0
-    return cols
-
-
-@njit(parallel=True, cache=True)
-def col2im(cols, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, image):  # pragma: no cover - compiled
-    """The adjoint of im2col: image[n, c, y, x] += cols[(c,p,q), (n,i,j)] over every window hitting (y, x).
-
-    ``image`` must arrive zeroed; each parallel iteration owns one (n, c) plane of it.
-    """
-    n_batch, channels, height, width = image.shape
-    plane = out_h * out_w
-    for plane_index in prange(n_batch * channels):
-        n = plane_index // channels
-        c = plane_index % channels
-        start = n * plane
+    for c in range(channels):
         for p in range(kh):
             for q in range(kw):
                 row = (c * kh + p) * kw + q
-                for i in range(out_h):
-                    y = i * sh + p * dh - ph
-                    if y < 0 or y >= height:
-                        continue
-                    for j in range(out_w):
-                        x_col = j * sw + q * dw - pw
-                        if 0 <= x_col < width:
-                            image[n, c, y, x_col] += cols[row, start + i * out_w + j]
+                for n in range(n0, n1):
+                    start = (n - n0) * plane
+                    for i in range(out_h):
+                        y = i * sh + p * dh - ph
+                        inside_rows = 0 <= y < height
+                        for j in range(out_w):
+                            x_col = j * sw + q * dw - pw
+                            if inside_rows and 0 <= x_col < width:
+                                cols[row, start + i * out_w + j] = x[n, c, y, x_col]
+                            else:
+                                cols[row, start + i * out_w + j] = 0
+    return cols
+
+
+@njit(cache=True)
+def col2im_block(cols, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, image):
+    """The adjoint of im2col_block: image[n, c, y, x] += every column entry read from (y, x); image zeroed."""
+    channels, height, width = image.shape[1], image.shape[2], image.shape[3]
+    plane = out_h * out_w
+    for n in range(n0, n1):
+        start = (n - n0) * plane
+        for c in range(channels):
+            for p in range(kh):
+                for q in range(kw):
+                    row = (c * kh + p) * kw + q
+                    for i in range(out_h):
+                        y = i * sh + p * dh - ph
+                        if y < 0 or y >= height:
+                            continue
+                        for j in range(out_w):
+                            x_col = j * sw + q * dw - pw
+                            if 0 <= x_col < width:
+                                image[n, c, y, x_col] += cols[row, start + i * out_w + j]
+    return image
+
+
+@njit(cache=True)
+def _gather_block(grad_out, n0, n1, block_grad):
+    """block_grad[o, (n - n0, l)] = grad_out[n, o, l]: a block of samples as one (C_out, B*L) matrix."""
+    channels, plane = grad_out.shape[1], grad_out.shape[2]
+    for n in range(n0, n1):
+        for o in range(channels):
+            for pixel in range(plane):
+                block_grad[o, (n - n0) * plane + pixel] = grad_out[n, o, pixel]
+    return block_grad
+
+
+@njit(parallel=True, cache=True)
+def conv2d_forward(x, w_matrix, bias, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, block, y):
+    """y[n, o, (i, j)] = bias[o] + (w_matrix @ cols)[o, (n, i, j)], one block of samples per iteration."""
+    n_batch = x.shape[0]
+    c_out, patch = w_matrix.shape
+    plane = out_h * out_w
+    for b in prange((n_batch + block - 1) // block):
+        n0 = b * block
+        n1 = min(n_batch, n0 + block)
+        cols = np.empty((patch, (n1 - n0) * plane), dtype=x.dtype)
+        im2col_block(x, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, cols)
+        product = np.dot(w_matrix, cols)
+        for n in range(n0, n1):
+            for o in range(c_out):
+                for pixel in range(plane):
+                    y[n, o, pixel] = product[o, (n - n0) * plane + pixel] + bias[o]
+    return y
+
+
+@njit(parallel=True, cache=True)
+def conv2d_input_grad(grad_out, w_matrix_t, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, block, image):
+    """image = col2im(w^T @ grad_out), one block of samples per iteration; ``image`` arrives zeroed."""
+    n_batch, c_out = grad_out.shape[0], grad_out.shape[1]
+    plane = out_h * out_w
+    for b in prange((n_batch + block - 1) // block):
+        n0 = b * block
+        n1 = min(n_batch, n0 + block)
+        block_grad = np.empty((c_out, (n1 - n0) * plane), dtype=grad_out.dtype)
+        _gather_block(grad_out, n0, n1, block_grad)
+        cols = np.dot(w_matrix_t, block_grad)
+        col2im_block(cols, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, image)
     return image
 
 
 @njit(parallel=True, cache=True)
-def max_pool2d(x, kh, kw, sh, sw, ph, pw, out, argmax):  # pragma: no cover - compiled
+def conv2d_weight_grad(x, grad_out, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, block, partial):
+    """partial[b] = grad_out_block @ cols_block^T for each block b; the caller sums over b (race-free)."""
+    n_batch, c_out = grad_out.shape[0], grad_out.shape[1]
+    patch = partial.shape[2]
+    plane = out_h * out_w
+    for b in prange((n_batch + block - 1) // block):
+        n0 = b * block
+        n1 = min(n_batch, n0 + block)
+        cols = np.empty((patch, (n1 - n0) * plane), dtype=x.dtype)
+        im2col_block(x, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, cols)
+        block_grad = np.empty((c_out, (n1 - n0) * plane), dtype=grad_out.dtype)
+        _gather_block(grad_out, n0, n1, block_grad)
+        partial[b] = np.dot(block_grad, cols.T)
+    return partial
+
+
+@njit(parallel=True, cache=True)
+def max_pool2d(x, kh, kw, sh, sw, ph, pw, out, argmax):
     """out[n,c,i,j] = max_{p,q} x[n, c, i*sh + p - ph, j*sw + q - pw]; argmax = the first winning p*kw + q.
 
     Padding never wins (it is -inf); a NaN in the window wins, as in PyTorch.
@@ -104,7 +165,7 @@ def max_pool2d(x, kh, kw, sh, sw, ph, pw, out, argmax):  # pragma: no cover - co
 
 
 @njit(parallel=True, cache=True)
-def max_pool2d_scatter(grad_out, argmax, kw, sh, sw, ph, pw, image):  # pragma: no cover - compiled
+def max_pool2d_scatter(grad_out, argmax, kw, sh, sw, ph, pw, image):
     """image[n, c, i*sh + p - ph, j*sw + q - pw] += grad_out[n,c,i,j] at the winning (p, q); image zeroed."""
     n_batch, channels = image.shape[0], image.shape[1]
     out_h, out_w = grad_out.shape[2], grad_out.shape[3]
@@ -121,7 +182,7 @@ def max_pool2d_scatter(grad_out, argmax, kw, sh, sw, ph, pw, image):  # pragma: 
 
 
 @njit(parallel=True, cache=True)
-def max_pool2d_gather(image, argmax, kw, sh, sw, ph, pw, out):  # pragma: no cover - compiled
+def max_pool2d_gather(image, argmax, kw, sh, sw, ph, pw, out):
     """out[n,c,i,j] = image[n, c, i*sh + p - ph, j*sw + q - pw] at the winning (p, q) (scatter's adjoint)."""
     n_batch, channels = out.shape[0], out.shape[1]
     out_h, out_w = out.shape[2], out.shape[3]
@@ -136,7 +197,7 @@ def max_pool2d_gather(image, argmax, kw, sh, sw, ph, pw, out):  # pragma: no cov
 
 
 @njit(parallel=True, cache=True)
-def avg_pool2d(x, kh, kw, sh, sw, ph, pw, scale, out):  # pragma: no cover - compiled
+def avg_pool2d(x, kh, kw, sh, sw, ph, pw, scale, out):
     """out[n,c,i,j] = scale * sum_{p,q} x[n, c, i*sh + p - ph, j*sw + q - pw]  (padding counts as 0)."""
     n_batch, channels, height, width = x.shape
     out_h, out_w = out.shape[2], out.shape[3]
@@ -159,7 +220,7 @@ def avg_pool2d(x, kh, kw, sh, sw, ph, pw, scale, out):  # pragma: no cover - com
 
 
 @njit(parallel=True, cache=True)
-def avg_pool2d_scatter(grad_out, kh, kw, sh, sw, ph, pw, scale, image):  # pragma: no cover - compiled
+def avg_pool2d_scatter(grad_out, kh, kw, sh, sw, ph, pw, scale, image):
     """The adjoint of avg_pool2d: image[n, c, i*sh + p - ph, j*sw + q - pw] += scale * grad_out[n,c,i,j]."""
     n_batch, channels, height, width = image.shape
     out_h, out_w = grad_out.shape[2], grad_out.shape[3]
@@ -178,7 +239,3 @@ def avg_pool2d_scatter(grad_out, kh, kw, sh, sw, ph, pw, scale, image):  # pragm
                         if 0 <= x_col < width:
                             image[n, c, y, x_col] += share
     return image
-
-
-def empty_like_dtype(shape: tuple[int, ...], like: np.ndarray) -> np.ndarray:
-    return np.empty(shape, dtype=like.dtype)

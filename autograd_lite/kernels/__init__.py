@@ -1,0 +1,369 @@
+"""Convolution, pooling and upsampling on raw arrays (no Tensor): the forwards and every backward piece.
+
+    conv2d_forward / conv2d_input_grad / conv2d_weight_grad
+    conv_transpose2d_forward / conv_transpose2d_input_grad / conv_transpose2d_weight_grad
+    max_pool2d_forward (values + argmax) / max_pool2d_scatter / max_pool2d_gather
+    avg_pool2d_forward / avg_pool2d_scatter
+    upsample_nearest2d_forward / upsample_nearest2d_backward
+
+Layout is PyTorch's: images (N, C, H, W), conv weights (C_out, C_in, kH, kW), transposed-conv weights
+(C_in, C_out, kH, kW). The input gradient of a convolution *is* a transposed convolution and vice versa,
+so the six conv functions are three computations under two names each.
+
+Two implementations, one dispatch (``uses_numba``):
+
+* numba (``numba_kernels``) for NumPy arrays: fused im2col + GEMM pipelines and pooling loops, compiled
+  once per dtype and cached on disk;
+* generic (``generic``) for every other array module (CuPy, ``array_api_strict``) and for NumPy when the
+  environment variable ``AUTOGRAD_LITE_DISABLE_NUMBA=1`` is set (or ``set_numba_enabled(False)``): only
+  array-API operations, the readable statement of the same maths.
+
+Threading. On 2 cores, numba's thread pool and OpenBLAS's pool fight: a parallel numba im2col followed by a
+multi-threaded ``np.matmul`` leaves one pool's threads spinning while the other works, and every conv then
+costs whole scheduler time slices (we measured 8 ms per call, quantised, where the parts take 0.3 ms).
+So one pool does everything: each numba parallel iteration owns a block of samples, builds its columns
+and calls BLAS itself with BLAS held at one thread (threadpoolctl, only around the kernel). numba uses the
+``workqueue`` threading layer (unless ``NUMBA_THREADING_LAYER`` says otherwise): its idle threads sleep
+instead of spinning, which on a busy 2-core machine was the difference between 8-16 ms stalls and none
+(OpenMP layer). ``bench/conv.py --threading`` reruns that comparison.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from autograd_lite.backend import array_namespace
+from autograd_lite.kernels import generic
+from autograd_lite.kernels.geometry import (
+    Pair,
+    check_geometry,
+    check_rank4,
+    conv_output_size,
+    pair,
+    transposed_output_size,
+)
+
+Array = Any
+IntOrPair = int | Sequence[int]
+
+DISABLE_NUMBA_VARIABLE = "AUTOGRAD_LITE_DISABLE_NUMBA"
+_numba_enabled = os.environ.get(DISABLE_NUMBA_VARIABLE, "").strip().lower() not in ("1", "true", "yes")
+_TARGET_BLOCK_COLUMNS = 1024  # columns per GEMM block: big enough for BLAS, small enough for the cache
+
+
+def set_numba_enabled(enabled: bool) -> None:
+    """Switch the numba kernels on or off for NumPy arrays (the generic path runs when off)."""
+    global _numba_enabled
+    _numba_enabled = bool(enabled)
+
+
+def numba_enabled() -> bool:
+    return _numba_enabled
+
+
+def uses_numba(*arrays: Array) -> bool:
+    """True when the numba kernels will handle these arrays: all NumPy and numba switched on."""
+    return _numba_enabled and all(isinstance(a, np.ndarray) for a in arrays if a is not None)
+
+
+class _Numba:
+    """The numba kernels, imported on first use together with the threading set-up they rely on."""
+
+    kernels: Any = None
+    blas_controller: Any = None
+
+    @classmethod
+    def load(cls) -> Any:
+        if cls.kernels is None:
+            import numba
+            import scipy.linalg.cython_blas  # noqa: F401  (the BLAS numba's np.dot calls; load it first)
+            from threadpoolctl import ThreadpoolController
+
+            if "NUMBA_THREADING_LAYER" not in os.environ:
+                numba.config.THREADING_LAYER = "workqueue"
+            from autograd_lite.kernels import numba_kernels
+
+            cls.blas_controller = ThreadpoolController()
+            cls.kernels = numba_kernels
+        return cls.kernels
+
+    @classmethod
+    def one_blas_thread(cls) -> Any:
+        """A context in which BLAS runs single-threaded (numba's pool supplies the parallelism)."""
+        return cls.blas_controller.limit(limits=1, user_api="blas")
+
+
+def _block_size(n_batch: int, out_hw: Pair) -> int:
+    """Samples per parallel iteration: about _TARGET_BLOCK_COLUMNS columns, but at least 2 blocks per core."""
+    import numba
+
+    plane = out_hw[0] * out_hw[1]
+    per_thread = -(-n_batch // (2 * numba.get_num_threads()))
+    return max(1, min(_TARGET_BLOCK_COLUMNS // plane, per_thread))
+
+
+def _check_same_dtype(**arrays: Array) -> None:
+    dtypes = {name: a.dtype for name, a in arrays.items() if a is not None}
+    if len(set(dtypes.values())) > 1:
+        listed = ", ".join(f"{name} {dtype}" for name, dtype in dtypes.items())
+        raise TypeError(f"all arrays must share one dtype, got {listed}")
+
+
+def _check_conv_operands(x: Array, w: Array, bias: Array | None, transposed: bool) -> None:
+    kind = "conv_transpose2d" if transposed else "conv2d"
+    check_rank4(tuple(x.shape), "input", "(N, C, H, W)")
+    check_rank4(tuple(w.shape), "weight", "(C_in, C_out, kH, kW)" if transposed else "(C_out, C_in, kH, kW)")
+    in_axis = 0 if transposed else 1
+    if x.shape[1] != w.shape[in_axis]:
+        raise ValueError(
+            f"{kind}: input has {x.shape[1]} channels (shape {tuple(x.shape)}) but the weight expects "
+            f"{w.shape[in_axis]} (weight shape {tuple(w.shape)})"
+        )
+    out_channels = w.shape[1] if transposed else w.shape[0]
+    if bias is not None and tuple(bias.shape) != (out_channels,):
+        raise ValueError(f"{kind}: bias must have shape ({out_channels},), got {tuple(bias.shape)}")
+    _check_same_dtype(input=x, weight=w, bias=bias)
+
+
+def _check_grad_shape(grad_out: Array, expected: tuple[int, ...]) -> None:
+    if tuple(grad_out.shape) != tuple(expected):
+        raise ValueError(f"grad_out has shape {tuple(grad_out.shape)}, expected {tuple(expected)}")
+
+
+# ---------------------------------------------------------------------------------------------- convolution
+def conv2d_forward(
+    x: Array, w: Array, bias: Array | None = None, stride: IntOrPair = 1, padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+) -> Array:
+    """y[n, o, i, j] = b[o] + sum_{c,p,q} w[o, c, p, q] x[n, c, i*sh + p*dh - ph, j*sw + q*dw - pw]."""
+    _check_conv_operands(x, w, bias, transposed=False)
+    stride, padding, dilation = pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation")
+    check_geometry(stride, padding, dilation)
+    kernel_hw = (w.shape[2], w.shape[3])
+    out_hw = conv_output_size(x.shape[2:], kernel_hw, stride, padding, dilation)
+    if not uses_numba(x, w, bias):
+        return generic.conv2d_forward(x, w, bias, stride, padding, dilation, out_hw)
+    kernels = _Numba.load()
+    n, c_out = x.shape[0], w.shape[0]
+    y = np.empty((n, c_out, out_hw[0] * out_hw[1]), dtype=x.dtype)
+    bias = np.zeros(c_out, dtype=x.dtype) if bias is None else np.ascontiguousarray(bias)
+    with _Numba.one_blas_thread():
+        kernels.conv2d_forward(
+            np.ascontiguousarray(x), np.ascontiguousarray(w.reshape(c_out, -1)), bias, *kernel_hw,
+            *stride, *padding, *dilation, *out_hw, _block_size(n, out_hw), y,
+        )
+    return y.reshape(n, c_out, *out_hw)
+
+
+def conv2d_input_grad(
+    grad_out: Array, w: Array, input_shape: Sequence[int], stride: IntOrPair = 1, padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+) -> Array:
+    """dL/dx[n, c, y, x] = sum over the (o, i, j, p, q) with y = i*sh + p*dh - ph, x = j*sw + q*dw - pw of
+    w[o, c, p, q] grad_out[n, o, i, j]: the transposed convolution of grad_out with w."""
+    input_shape = tuple(int(s) for s in input_shape)
+    check_rank4(input_shape, "input_shape", "(N, C, H, W)")
+    check_rank4(tuple(grad_out.shape), "grad_out", "(N, C_out, H_out, W_out)")
+    stride, padding, dilation = pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation")
+    check_geometry(stride, padding, dilation)
+    kernel_hw = (w.shape[2], w.shape[3])
+    out_hw = conv_output_size(input_shape[2:], kernel_hw, stride, padding, dilation)
+    _check_grad_shape(grad_out, (input_shape[0], w.shape[0], *out_hw))
+    if w.shape[1] != input_shape[1]:
+        raise ValueError(f"weight shape {tuple(w.shape)} does not match input shape {input_shape}")
+    _check_same_dtype(grad_out=grad_out, weight=w)
+    if not uses_numba(grad_out, w):
+        return generic.conv2d_input_grad(grad_out, w, input_shape, stride, padding, dilation)
+    kernels = _Numba.load()
+    n, c_out = grad_out.shape[:2]
+    image = np.zeros(input_shape, dtype=grad_out.dtype)
+    w_matrix_t = np.ascontiguousarray(w.reshape(c_out, -1).T)
+    with _Numba.one_blas_thread():
+        kernels.conv2d_input_grad(
+            np.ascontiguousarray(grad_out).reshape(n, c_out, -1), w_matrix_t, *kernel_hw, *stride, *padding,
+            *dilation, *out_hw, _block_size(n, out_hw), image,
+        )
+    return image
+
+
+def conv2d_weight_grad(
+    x: Array, grad_out: Array, kernel_hw: IntOrPair, stride: IntOrPair = 1, padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+) -> Array:
+    """dL/dw[o, c, p, q] = sum_{n,i,j} grad_out[n, o, i, j] x[n, c, i*sh + p*dh - ph, j*sw + q*dw - pw]."""
+    check_rank4(tuple(x.shape), "input", "(N, C, H, W)")
+    check_rank4(tuple(grad_out.shape), "grad_out", "(N, C_out, H_out, W_out)")
+    kernel_hw = pair(kernel_hw, "kernel_size")
+    stride, padding, dilation = pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation")
+    check_geometry(stride, padding, dilation)
+    out_hw = conv_output_size(x.shape[2:], kernel_hw, stride, padding, dilation)
+    _check_grad_shape(grad_out, (x.shape[0], grad_out.shape[1], *out_hw))
+    _check_same_dtype(input=x, grad_out=grad_out)
+    if not uses_numba(x, grad_out):
+        return generic.conv2d_weight_grad(x, grad_out, kernel_hw, stride, padding, dilation)
+    kernels = _Numba.load()
+    n, c_out = grad_out.shape[:2]
+    block = _block_size(n, out_hw)
+    partial = np.empty((-(-n // block), c_out, x.shape[1] * kernel_hw[0] * kernel_hw[1]), dtype=x.dtype)
+    with _Numba.one_blas_thread():
+        kernels.conv2d_weight_grad(
+            np.ascontiguousarray(x), np.ascontiguousarray(grad_out).reshape(n, c_out, -1), *kernel_hw,
+            *stride, *padding, *dilation, *out_hw, block, partial,
+        )
+    return partial.sum(axis=0).reshape(c_out, x.shape[1], *kernel_hw)
+
+
+def conv_transpose2d_forward(
+    x: Array, w: Array, bias: Array | None = None, stride: IntOrPair = 1, padding: IntOrPair = 0,
+    output_padding: IntOrPair = 0, dilation: IntOrPair = 1,
+) -> Array:
+    """The adjoint of conv2d: y[n, o, i*sh + p*dh - ph, j*sw + q*dw - pw] += w[c, o, p, q] x[n, c, i, j], + b[o].
+
+    The output size is (H - 1)*sh - 2*ph + dh*(kH - 1) + output_padding + 1 (likewise for W).
+    """
+    _check_conv_operands(x, w, bias, transposed=True)
+    stride, padding, dilation = pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation")
+    output_padding = pair(output_padding, "output_padding")
+    check_geometry(stride, padding, dilation)
+    kernel_hw = (w.shape[2], w.shape[3])
+    out_hw = transposed_output_size(x.shape[2:], kernel_hw, stride, padding, output_padding, dilation)
+    y = conv2d_input_grad(x, w, (x.shape[0], w.shape[1], *out_hw), stride, padding, dilation)
+    if bias is not None:
+        xp = array_namespace(y)
+        y = y + xp.reshape(bias, (-1, 1, 1))
+    return y
+
+
+def conv_transpose2d_input_grad(
+    grad_out: Array, w: Array, stride: IntOrPair = 1, padding: IntOrPair = 0, dilation: IntOrPair = 1
+) -> Array:
+    """dL/dx of a transposed convolution: the ordinary convolution of grad_out with the same weight."""
+    return conv2d_forward(grad_out, w, None, stride, padding, dilation)
+
+
+def conv_transpose2d_weight_grad(
+    x: Array, grad_out: Array, kernel_hw: IntOrPair, stride: IntOrPair = 1, padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+) -> Array:
+    """dL/dw[c, o, p, q] = sum_{n,i,j} x[n, c, i, j] grad_out[n, o, i*sh + p*dh - ph, j*sw + q*dw - pw]."""
+    return conv2d_weight_grad(grad_out, x, kernel_hw, stride, padding, dilation)
+
+
+# --------------------------------------------------------------------------------------------------- pooling
+def _pool_geometry(
+    x_shape: tuple[int, ...], kernel_size: IntOrPair, stride: IntOrPair | None, padding: IntOrPair
+) -> tuple[Pair, Pair, Pair, Pair]:
+    check_rank4(x_shape, "input", "(N, C, H, W)")
+    kernel_hw = pair(kernel_size, "kernel_size")
+    stride = kernel_hw if stride is None else pair(stride, "stride")
+    padding = pair(padding, "padding")
+    check_geometry(stride, padding)
+    if min(kernel_hw) < 1:
+        raise ValueError(f"kernel_size must be >= 1, got {kernel_hw}")
+    if padding[0] > kernel_hw[0] // 2 or padding[1] > kernel_hw[1] // 2:
+        raise ValueError(f"padding {padding} must be at most half the kernel size {kernel_hw}")
+    out_hw = conv_output_size(x_shape[2:], kernel_hw, stride, padding, (1, 1))
+    return kernel_hw, stride, padding, out_hw
+
+
+def max_pool2d_forward(
+    x: Array, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0
+) -> tuple[Array, Array]:
+    """y[n,c,i,j] = max_{p,q} x[n, c, i*sh + p - ph, j*sw + q - pw] and argmax = the first winning p*kW + q."""
+    kernel_hw, stride, padding, out_hw = _pool_geometry(tuple(x.shape), kernel_size, stride, padding)
+    if not uses_numba(x):
+        return generic.max_pool2d_forward(x, kernel_hw, stride, padding, out_hw)
+    kernels = _Numba.load()
+    y = np.empty((*x.shape[:2], *out_hw), dtype=x.dtype)
+    argmax = np.empty(y.shape, dtype=np.int64)
+    kernels.max_pool2d(np.ascontiguousarray(x), *kernel_hw, *stride, *padding, y, argmax)
+    return y, argmax
+
+
+def max_pool2d_scatter(
+    grad_out: Array, argmax: Array, input_shape: Sequence[int], kernel_size: IntOrPair,
+    stride: IntOrPair | None = None, padding: IntOrPair = 0,
+) -> Array:
+    """dL/dx: grad_out[n,c,i,j] is added onto the input pixel that won window (i, j); the rest get 0."""
+    input_shape = tuple(int(s) for s in input_shape)
+    kernel_hw, stride, padding, out_hw = _pool_geometry(input_shape, kernel_size, stride, padding)
+    _check_grad_shape(grad_out, (*input_shape[:2], *out_hw))
+    _check_grad_shape(argmax, (*input_shape[:2], *out_hw))
+    if not uses_numba(grad_out, argmax):
+        return generic.max_pool2d_scatter(grad_out, argmax, input_shape, kernel_hw, stride, padding)
+    kernels = _Numba.load()
+    image = np.zeros(input_shape, dtype=grad_out.dtype)
+    kernels.max_pool2d_scatter(np.ascontiguousarray(grad_out), argmax, kernel_hw[1], *stride, *padding, image)
+    return image
+
+
+def max_pool2d_gather(
+    image: Array, argmax: Array, kernel_size: IntOrPair, stride: IntOrPair | None = None,
+    padding: IntOrPair = 0,
+) -> Array:
+    """out[n,c,i,j] = image at the pixel that won window (i, j): the adjoint of max_pool2d_scatter."""
+    kernel_hw, stride, padding, out_hw = _pool_geometry(tuple(image.shape), kernel_size, stride, padding)
+    _check_grad_shape(argmax, (*image.shape[:2], *out_hw))
+    if not uses_numba(image, argmax):
+        return generic.max_pool2d_gather(image, argmax, kernel_hw, stride, padding)
+    kernels = _Numba.load()
+    out = np.empty(argmax.shape, dtype=image.dtype)
+    kernels.max_pool2d_gather(np.ascontiguousarray(image), argmax, kernel_hw[1], *stride, *padding, out)
+    return out
+
+
+def avg_pool2d_forward(
+    x: Array, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0
+) -> Array:
+    """y[n,c,i,j] = 1/(kH*kW) sum_{p,q} x[n, c, i*sh + p - ph, j*sw + q - pw] (padding counts as 0)."""
+    kernel_hw, stride, padding, out_hw = _pool_geometry(tuple(x.shape), kernel_size, stride, padding)
+    if not uses_numba(x):
+        return generic.avg_pool2d_forward(x, kernel_hw, stride, padding, out_hw)
+    kernels = _Numba.load()
+    y = np.empty((*x.shape[:2], *out_hw), dtype=x.dtype)
+    scale = x.dtype.type(1.0 / (kernel_hw[0] * kernel_hw[1]))
+    kernels.avg_pool2d(np.ascontiguousarray(x), *kernel_hw, *stride, *padding, scale, y)
+    return y
+
+
+def avg_pool2d_scatter(
+    grad_out: Array, input_shape: Sequence[int], kernel_size: IntOrPair, stride: IntOrPair | None = None,
+    padding: IntOrPair = 0,
+) -> Array:
+    """dL/dx: grad_out[n,c,i,j] / (kH*kW) is added onto every pixel of window (i, j)."""
+    input_shape = tuple(int(s) for s in input_shape)
+    kernel_hw, stride, padding, out_hw = _pool_geometry(input_shape, kernel_size, stride, padding)
+    _check_grad_shape(grad_out, (*input_shape[:2], *out_hw))
+    if not uses_numba(grad_out):
+        return generic.avg_pool2d_scatter(grad_out, input_shape, kernel_hw, stride, padding)
+    kernels = _Numba.load()
+    image = np.zeros(input_shape, dtype=grad_out.dtype)
+    scale = grad_out.dtype.type(1.0 / (kernel_hw[0] * kernel_hw[1]))
+    kernels.avg_pool2d_scatter(np.ascontiguousarray(grad_out), *kernel_hw, *stride, *padding, scale, image)
+    return image
+
+
+# ------------------------------------------------------------------------------------------------ upsampling
+def _scale_pair(scale_factor: IntOrPair) -> Pair:
+    scale = pair(scale_factor, "scale_factor")
+    if min(scale) < 1:
+        raise ValueError(f"scale_factor must be a positive integer, got {scale_factor!r}")
+    return scale
+
+
+def upsample_nearest2d_forward(x: Array, scale_factor: IntOrPair) -> Array:
+    """y[n, c, i, j] = x[n, c, i // sh, j // sw]. NumPy does this at memory speed; no numba kernel needed."""
+    check_rank4(tuple(x.shape), "input", "(N, C, H, W)")
+    return generic.upsample_nearest2d_forward(x, _scale_pair(scale_factor))
+
+
+def upsample_nearest2d_backward(grad_out: Array, scale_factor: IntOrPair) -> Array:
+    """dL/dx[n, c, i, j] = sum of grad_out over the sh x sw block that pixel (i, j) was copied to."""
+    check_rank4(tuple(grad_out.shape), "grad_out", "(N, C, H, W)")
+    scale = _scale_pair(scale_factor)
+    if grad_out.shape[2] % scale[0] or grad_out.shape[3] % scale[1]:
+        raise ValueError(f"grad_out shape {tuple(grad_out.shape)} is not a multiple of scale {scale}")
+    return generic.upsample_nearest2d_backward(grad_out, scale)
