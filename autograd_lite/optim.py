@@ -100,8 +100,9 @@ class SGD(Optimizer):
         if _use_numba(param, grad, velocity):
             from autograd_lite.kernels.optim_kernels import sgd_update
 
-            sgd_update(param.reshape(-1), grad.reshape(-1), velocity.reshape(-1), self.lr, self.momentum,
-                       self.weight_decay, self.nesterov)
+            dt = param.dtype.type  # constants in the parameter's dtype: float32 stays float32
+            sgd_update(param.reshape(-1), grad.reshape(-1), velocity.reshape(-1), dt(self.lr), dt(self.momentum),
+                       dt(self.weight_decay), self.nesterov)
             return
         g = grad + self.weight_decay * param if self.weight_decay else grad
         if self.momentum:
@@ -134,8 +135,10 @@ class Adam(Optimizer):
         if _use_numba(param, grad, m, v):
             from autograd_lite.kernels.optim_kernels import adam_update
 
-            adam_update(param.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1), self.lr, beta1, beta2,
-                        self.eps, c1, c2, l2, decay)
+            dt = param.dtype.type
+            adam_update(param.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1), dt(self.lr / c1),
+                        dt(beta1), dt(1 - beta1), dt(beta2), dt(1 - beta2), dt(self.eps), dt(1 / math.sqrt(c2)),
+                        dt(l2), dt(1 - self.lr * decay))
             return
         xp = backend.array_namespace(param)
         g = grad + l2 * param if l2 else grad
