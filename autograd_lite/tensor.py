@@ -83,7 +83,7 @@ class Tensor:
     """
 
     __slots__ = ("data", "grad", "requires_grad", "creator", "name", "_retains_grad", "__weakref__")
-    __array_priority__ = 1000  # so ndarray (op) Tensor defers to Tensor's reflected operators
+    __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operators, giving a Tensor
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None):
         self.data = _as_float_array(data, dtype)
@@ -155,6 +155,10 @@ class Tensor:
     def numpy(self) -> np.ndarray:
         """The data as a NumPy array (copied to the CPU if needed; not part of any graph)."""
         return backend.to_device(self.data, "cpu") if not isinstance(self.data, np.ndarray) else self.data
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """``np.asarray(tensor)`` gives the data (so matplotlib and NumPy functions accept tensors)."""
+        return np.asarray(self.numpy(), dtype=dtype)
 
     def item(self) -> float:
         if self.size != 1:

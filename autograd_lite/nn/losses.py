@@ -1,7 +1,7 @@
 """Losses, each a short composition of differentiable ops (so second derivatives work too).
 
     mse:                  mean (y_hat - y)^2
-    bce with logits:      max(z, 0) - z y + log(1 + exp(-|z|))        (stable form of -y log s(z) - (1-y) log(1-s(z)))
+    bce with logits:      y softplus(-z) + (1-y) softplus(z)           (= -y log s(z) - (1-y) log(1-s(z)); stable)
     cross-entropy:        -log softmax(z)[target]                      (integer class targets)
     Gaussian NLL:         1/2 (log var + (y - mu)^2 / var) [+ 1/2 log 2 pi]
     KL(N(mu, sigma^2) || N(0, I)) = 1/2 sum (mu^2 + sigma^2 - 1 - log sigma^2)   (per sample, over features)
@@ -46,7 +46,10 @@ def binary_cross_entropy_with_logits(logits: Tensor, target: Any, reduction: str
     """-[y log sigmoid(z) + (1 - y) log(1 - sigmoid(z))], computed without overflow for any z."""
     target = as_tensor(target, like=logits)
     _same_shape("binary_cross_entropy_with_logits", logits, target)
-    loss = ops.relu(logits) - logits * target + ops.softplus(-ops.abs(logits))
+    # -log s(z) = softplus(-z) and -log(1 - s(z)) = softplus(z): smooth everywhere (the former
+    # relu(z) - z y + softplus(-|z|) had the gradient -y at z = 0 instead of sigmoid(0) - y) and without
+    # cancellation for confident predictions.
+    loss = target * ops.softplus(-logits) + (1 - target) * ops.softplus(logits)
     return _reduce(loss, reduction)
 
 

@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 
 from autograd_lite import backend
-from autograd_lite.tensor import Tensor, get_default_dtype
+from autograd_lite.tensor import Tensor
 
 
 def as_tensor(x: Any, like: Tensor | None = None) -> Tensor:
@@ -33,7 +33,7 @@ def as_tensor_pair(a: Any, b: Any) -> tuple[Tensor, Tensor]:
         return a, as_tensor(b, like=a)
     if isinstance(b, Tensor):
         return as_tensor(a, like=b), b
-    return Tensor(a, dtype=get_default_dtype()), Tensor(b, dtype=get_default_dtype())
+    return Tensor(a), Tensor(b)
 
 
 def normalize_axis(axis: int | tuple[int, ...] | None, ndim: int) -> tuple[int, ...]:
