@@ -2,27 +2,25 @@
 
 The updates run in place on the parameters' arrays, through fused numba loops for NumPy arrays
 (``kernels/optim_kernels.py``, equations there) and through array operations for other array modules
-(CuPy) or when numba is turned off with ``AUTOGRAD_LITE_DISABLE_NUMBA=1``.
+(CuPy) or when numba is turned off (``AUTOGRAD_LITE_DISABLE_NUMBA=1`` or ``kernels.set_numba_enabled``).
 """
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
-from autograd_lite import backend
+from autograd_lite import backend, kernels
 from autograd_lite.nn.module import Module
 from autograd_lite.tensor import Tensor
 
 
 def _use_numba(*arrays: Any) -> bool:
-    return os.environ.get("AUTOGRAD_LITE_DISABLE_NUMBA", "0") in ("", "0") and all(
-        isinstance(a, np.ndarray) and a.flags.c_contiguous for a in arrays
-    )
+    """The fused kernels take contiguous NumPy arrays, unless numba is switched off (kernels.set_numba_enabled)."""
+    return kernels.uses_numba(*arrays) and all(a.flags.c_contiguous for a in arrays)
 
 
 class Optimizer:
