@@ -102,16 +102,23 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
     return Reshape(shape)(x)
 
 
+def _check_axis(axis: int, ndim: int) -> int:
+    """``axis`` as a non-negative int; a ValueError when a tensor with ``ndim`` axes has no such axis."""
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"axis {axis} is out of range for a tensor with {ndim} dimensions")
+    return axis % ndim
+
+
 def flatten(x: Tensor, start_dim: int = 0) -> Tensor:
     """Merge the axes from ``start_dim`` on into one (``flatten(x, 1)`` keeps the batch axis)."""
-    start_dim %= max(x.ndim, 1)
+    start_dim = _check_axis(start_dim, max(x.ndim, 1))
     return reshape(x, x.shape[:start_dim] + (-1,))
 
 
 def squeeze(x: Tensor, axis: int | tuple[int, ...] | None = None) -> Tensor:
     if axis is None:
         return reshape(x, tuple(n for n in x.shape if n != 1))
-    axes = {a % x.ndim for a in ((axis,) if isinstance(axis, int) else axis)}
+    axes = {_check_axis(a, x.ndim) for a in ((axis,) if isinstance(axis, int) else axis)}
     for a in axes:
         if x.shape[a] != 1:
             raise ValueError(f"cannot squeeze axis {a} of size {x.shape[a]} (shape {x.shape})")
@@ -142,7 +149,7 @@ def transpose(x: Tensor, *axes: Any) -> Tensor:
     """Reverse the axes (no arguments), or permute them: ``transpose(x, 0, 2, 1)``."""
     if len(axes) == 1 and isinstance(axes[0], tuple | list):
         axes = tuple(axes[0])
-    axes = tuple(range(x.ndim))[::-1] if not axes else tuple(int(a) % x.ndim for a in axes)
+    axes = tuple(range(x.ndim))[::-1] if not axes else tuple(_check_axis(int(a), x.ndim) for a in axes)
     if sorted(axes) != list(range(x.ndim)):
         raise ValueError(f"axes {axes} are not a permutation of the {x.ndim} axes of shape {x.shape}")
     return Transpose(axes)(x)
@@ -152,6 +159,7 @@ permute = transpose
 
 
 def swapaxes(x: Tensor, axis1: int, axis2: int) -> Tensor:
+    axis1, axis2 = _check_axis(axis1, x.ndim), _check_axis(axis2, x.ndim)
     axes = list(range(x.ndim))
     axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
     return transpose(x, tuple(axes))
