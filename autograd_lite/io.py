@@ -47,7 +47,7 @@ def save(state: dict[str, Any], path: str | os.PathLike) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **flat)
+            _write_npz(f, flat)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -57,13 +57,25 @@ def save(state: dict[str, Any], path: str | os.PathLike) -> None:
         raise
 
 
+def _write_npz(f: Any, flat: dict[str, np.ndarray]) -> None:
+    """np.savez's format (a zip of .npy members), written member by member: ``np.savez(f, **flat)``
+    would take the keys "file" and "allow_pickle" as its own arguments (the latter silently)."""
+    with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for name, array in flat.items():
+            with archive.open(name + ".npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, array, allow_pickle=False)
+
+
 def load(path: str | os.PathLike) -> dict[str, Any]:
     """Read a file written by :func:`save`; nested dicts come back nested, values as NumPy arrays."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such checkpoint: {path}")
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):  # a .npy file: one bare array
+            raise ValueError("it holds a single array (.npy), not a .npz archive")
+        with archive:
             flat = {key: archive[key] for key in archive.files}
     except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
         raise ValueError(f"{path} is not a readable .npz file (truncated or corrupt?): {error}") from None
