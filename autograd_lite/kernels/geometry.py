@@ -62,10 +62,11 @@ def transposed_output_size(
 ) -> Pair:
     """The output (height, width) of a transposed convolution (the input size of the matching conv)."""
     for axis in range(2):
-        if not 0 <= output_padding[axis] < max(stride[axis], dilation[axis]):
+        # (PyTorch also allows output_padding < dilation; then the extra rows are no conv's input, so the
+        # transposed conv stops being the adjoint of a conv. We keep the rule that makes it one.)
+        if not 0 <= output_padding[axis] < stride[axis]:
             raise ValueError(
-                f"output_padding {tuple(output_padding)} must be >= 0 and smaller than stride {tuple(stride)} "
-                f"or dilation {tuple(dilation)}"
+                f"output_padding {tuple(output_padding)} must be >= 0 and smaller than stride {tuple(stride)}"
             )
     sizes = tuple(
         (input_hw[a] - 1) * stride[a] - 2 * padding[a] + dilation[a] * (kernel_hw[a] - 1)
