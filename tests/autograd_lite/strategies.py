@@ -1,0 +1,98 @@
+"""Hypothesis strategies for the engine's tests: small shapes, broadcastable shape pairs, bounded arrays.
+
+Shapes stay small (at most 3 axes of at most 4) so finite-difference gradient checks stay fast; values
+stay bounded (and, where an op has a kink or a pole, away from it) so the properties are meaningful.
+"""
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import assume
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+FLOAT_DTYPES = (np.float32, np.float64)
+MAX_DIMS = 3
+MAX_SIDE = 4
+
+
+def shapes(min_dims: int = 0, max_dims: int = MAX_DIMS, min_side: int = 1, max_side: int = MAX_SIDE):
+    """Array shapes with few, short axes."""
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
+
+
+def broadcastable_pairs(max_dims: int = MAX_DIMS, max_side: int = MAX_SIDE):
+    """Two shapes that broadcast against each other (NumPy's rules), e.g. (3, 1) and (4,)."""
+    return hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=max_dims, max_side=max_side).map(
+        lambda shapes: shapes.input_shapes
+    )
+
+
+def _elements(dtype, low: float, high: float, margin: float = 0.0):
+    """Floats in [low, high] representable in ``dtype``; with a margin, |x| >= margin (away from 0)."""
+    dtype = np.dtype(dtype).type
+    low, high = _inward(dtype, low, np.inf), _inward(dtype, high, -np.inf)
+    floats = st.floats(low, high, allow_nan=False, allow_infinity=False, width=8 * np.dtype(dtype).itemsize)
+    if margin:
+        margin = _inward(dtype, margin, np.inf)
+        floats = floats.map(lambda x: x if abs(x) >= margin else float(np.copysign(margin, x)))
+    return floats
+
+
+def _inward(dtype, bound: float, towards: float) -> float:
+    """``bound`` rounded to ``dtype``, moved one step towards ``towards`` if rounding went the wrong way."""
+    rounded = dtype(bound)
+    if (rounded < bound and towards > bound) or (rounded > bound and towards < bound):
+        rounded = np.nextafter(rounded, dtype(towards))
+    return float(rounded)
+
+
+def arrays(shape, dtype=np.float64, low: float = -3.0, high: float = 3.0, margin: float = 0.0):
+    """Bounded float arrays of ``shape`` (a tuple or a strategy); ``margin`` keeps |x| >= margin."""
+    return hnp.arrays(np.dtype(dtype), shape, elements=_elements(dtype, low, high, margin))
+
+
+def positive_arrays(shape, dtype=np.float64, low: float = 0.2, high: float = 3.0):
+    """Arrays in [low, high], low > 0: inputs for log, sqrt and powers."""
+    return arrays(shape, dtype, low, high)
+
+
+def nonzero_arrays(shape, dtype=np.float64, margin: float = 1e-2, high: float = 3.0):
+    """Arrays with margin <= |x| <= high: inputs for abs, relu, leaky_relu (away from the kink at 0)."""
+    return arrays(shape, dtype, -high, high, margin)
+
+
+@st.composite
+def distinct_arrays(draw, shape, dtype=np.float64, spacing: float = 0.25):
+    """Arrays whose values are pairwise at least ``spacing`` apart (no ties for max/min), in a random order."""
+    shape = draw(shape) if isinstance(shape, st.SearchStrategy) else shape
+    size = int(np.prod(shape))
+    order = draw(st.permutations(range(size)))
+    offset = draw(st.floats(-1.0, 1.0))
+    values = (np.asarray(order, dtype=np.float64) - size / 2) * spacing + offset
+    return values.reshape(shape).astype(dtype)
+
+
+def far_apart(a: np.ndarray, b: np.ndarray, gap: float = 1e-2) -> None:
+    """Reject examples where broadcast a and b come within ``gap`` of each other (ties of maximum/minimum)."""
+    assume(bool(np.all(np.abs(np.subtract(a, b, dtype=np.float64)) >= gap)))
+
+
+@st.composite
+def shape_and_axis(draw, min_dims: int = 1, max_dims: int = MAX_DIMS):
+    """A shape and a reduction axis for it: None, one (possibly negative) axis, or a tuple of axes."""
+    shape = draw(shapes(min_dims=min_dims, max_dims=max_dims))
+    ndim = len(shape)
+    kind = draw(st.sampled_from(["none", "int", "tuple"]))
+    if kind == "none":
+        return shape, None
+    if kind == "int":
+        return shape, draw(st.integers(-ndim, ndim - 1))
+    axes = draw(st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True))
+    return shape, tuple(axes)
+
+
+@st.composite
+def shape_and_one_axis(draw, min_dims: int = 1, max_dims: int = MAX_DIMS):
+    """A shape and one axis of it (possibly negative): for softmax and friends."""
+    shape = draw(shapes(min_dims=min_dims, max_dims=max_dims))
+    return shape, draw(st.integers(-len(shape), len(shape) - 1))
