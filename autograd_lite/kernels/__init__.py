@@ -112,7 +112,7 @@ def _check_same_dtype(**arrays: Array) -> None:
         raise TypeError(f"all arrays must share one dtype, got {listed}")
 
 
-def _check_conv_operands(x: Array, w: Array, bias: Array | None, transposed: bool) -> None:
+def check_conv_operands(x: Array, w: Array, bias: Array | None, transposed: bool) -> None:
     kind = "conv_transpose2d" if transposed else "conv2d"
     check_rank4(tuple(x.shape), "input", "(N, C, H, W)")
     check_rank4(tuple(w.shape), "weight", "(C_in, C_out, kH, kW)" if transposed else "(C_out, C_in, kH, kW)")
@@ -139,7 +139,7 @@ def conv2d_forward(
     dilation: IntOrPair = 1,
 ) -> Array:
     """y[n, o, i, j] = b[o] + sum_{c,p,q} w[o, c, p, q] x[n, c, i*sh + p*dh - ph, j*sw + q*dw - pw]."""
-    _check_conv_operands(x, w, bias, transposed=False)
+    check_conv_operands(x, w, bias, transposed=False)
     stride, padding, dilation = pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation")
     check_geometry(stride, padding, dilation)
     kernel_hw = (w.shape[2], w.shape[3])
@@ -216,6 +216,25 @@ def conv2d_weight_grad(
     return partial.sum(axis=0).reshape(c_out, x.shape[1], *kernel_hw)
 
 
+def conv_transpose2d_output_hw(
+    x: Array, w: Array, bias: Array | None, stride: IntOrPair, padding: IntOrPair, output_padding: IntOrPair,
+    dilation: IntOrPair,
+) -> Pair:
+    """Check a transposed convolution's operands; its output (height, width)."""
+    check_conv_operands(x, w, bias, transposed=True)
+    stride, padding, dilation = pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation")
+    check_geometry(stride, padding, dilation)
+    kernel_hw = (w.shape[2], w.shape[3])
+    output_padding = pair(output_padding, "output_padding")
+    return transposed_output_size(x.shape[2:], kernel_hw, stride, padding, output_padding, dilation)
+
+
+def add_channel_bias(y: Array, bias: Array) -> Array:
+    """y[n, o, i, j] + b[o]."""
+    xp = array_namespace(y, bias)
+    return y + xp.reshape(bias, (-1, 1, 1))
+
+
 def conv_transpose2d_forward(
     x: Array, w: Array, bias: Array | None = None, stride: IntOrPair = 1, padding: IntOrPair = 0,
     output_padding: IntOrPair = 0, dilation: IntOrPair = 1,
@@ -224,17 +243,9 @@ def conv_transpose2d_forward(
 
     The output size is (H - 1)*sh - 2*ph + dh*(kH - 1) + output_padding + 1 (likewise for W).
     """
-    _check_conv_operands(x, w, bias, transposed=True)
-    stride, padding, dilation = pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation")
-    output_padding = pair(output_padding, "output_padding")
-    check_geometry(stride, padding, dilation)
-    kernel_hw = (w.shape[2], w.shape[3])
-    out_hw = transposed_output_size(x.shape[2:], kernel_hw, stride, padding, output_padding, dilation)
+    out_hw = conv_transpose2d_output_hw(x, w, bias, stride, padding, output_padding, dilation)
     y = conv2d_input_grad(x, w, (x.shape[0], w.shape[1], *out_hw), stride, padding, dilation)
-    if bias is not None:
-        xp = array_namespace(y)
-        y = y + xp.reshape(bias, (-1, 1, 1))
-    return y
+    return y if bias is None else add_channel_bias(y, bias)
 
 
 def conv_transpose2d_input_grad(
