@@ -7,11 +7,15 @@ from autograd_lite.nn.losses import (
     mse_loss,
 )
 from autograd_lite.ops import (
+    avg_pool2d,
+    conv2d,
+    conv_transpose2d,
     gelu,
     leaky_relu,
     linear,
     log_softmax,
     logsumexp,
+    max_pool2d,
     pad,
     relu,
     sigmoid,
@@ -19,9 +23,11 @@ from autograd_lite.ops import (
     softmax,
     softplus,
     tanh,
+    upsample_nearest2d,
 )
 
 __all__ = [
+    "avg_pool2d", "conv2d", "conv_transpose2d", "max_pool2d", "upsample_nearest2d",
     "binary_cross_entropy_with_logits", "cross_entropy", "gaussian_nll_loss", "gelu", "kl_normal_standard",
     "leaky_relu", "linear", "log_softmax", "logsumexp", "mse_loss", "pad", "relu", "sigmoid", "silu", "softmax",
     "softplus", "tanh",

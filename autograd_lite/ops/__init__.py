@@ -1,4 +1,5 @@
 """Differentiable ops, one family per file: elementwise, reduce, shape, linalg (and conv)."""
+from autograd_lite.ops.conv import avg_pool2d, conv2d, conv_transpose2d, max_pool2d, upsample_nearest2d
 from autograd_lite.ops.elementwise import (
     abs,
     add,
@@ -45,6 +46,7 @@ from autograd_lite.ops.shape import (
 )
 
 __all__ = [
+    "avg_pool2d", "conv2d", "conv_transpose2d", "max_pool2d", "upsample_nearest2d",
     "abs", "add", "broadcast_to", "cast", "clip", "concat", "cos", "div", "erf", "exp", "flatten", "gelu",
     "getitem", "leaky_relu", "linear", "log", "log_softmax", "logsumexp", "matmul", "max", "maximum",
     "mean", "min", "minimum", "mul", "neg", "pad", "permute", "pow", "relu", "reshape", "sigmoid", "silu",
