@@ -68,17 +68,6 @@ def check_is_fitted(estimator, attribute: str) -> None:
         raise RuntimeError(f"this {type(estimator).__name__} is not fitted yet: call fit(X) first")
 
 
-def choose_indices(probs: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
-    """Discrete inverse transform sampling: i with probability probs[i].
-
-    The lecture's three steps: cumulative sum F_i = sum_{j<=i} p_j, u ~ U(0, 1), and the first i with
-    u < F_i (a binary search, ``searchsorted``).
-    """
-    cdf = np.cumsum(probs, dtype=np.float64)
-    u = rng.random(size) * cdf[-1]  # scaling by F_last absorbs rounding in the sum (and unnormalised p)
-    return np.minimum(np.searchsorted(cdf, u, side="right"), len(cdf) - 1)
-
-
 def logsumexp_rows(a: np.ndarray) -> np.ndarray:
     """log sum_j exp(a_ij) for each row i, shifted by the row maximum so nothing overflows."""
     top = np.max(a, axis=1)

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from scratchgen.sampling import as_generator, sample_discrete
+
 from ._validation import (
     Seed,
     check_data,
     check_is_fitted,
     check_positive_int,
     check_sample_weight,
-    choose_indices,
 )
 from .gmm import hard_responsibilities, kmeans_plusplus_centres
 
@@ -110,7 +111,7 @@ class CategoricalMixture:
             raise ValueError(f"init must be 'kmeans++' or 'random', got {self.init!r}")
         V = int(X.max()) + 1 if self.n_categories is None else check_positive_int(self.n_categories, "n_categories")
         features = one_hot(X, V)
-        rng = np.random.default_rng(self.seed)
+        rng = as_generator(self.seed)
         best = None
         for _ in range(check_positive_int(self.n_init, "n_init")):
             if self.init == "random":
@@ -164,8 +165,8 @@ class CategoricalMixture:
         """n samples, shape (n, D), integer-valued: a component k by inverse transform on w, then every
         feature by inverse transform on theta_{k,d,.} (x_d = the number of cumulative probabilities <= u)."""
         check_is_fitted(self, "probabilities_")
-        rng = np.random.default_rng(rng)
-        components = choose_indices(self.weights_, check_positive_int(n, "n"), rng)
+        rng = as_generator(rng)
+        components = sample_discrete(self.weights_, check_positive_int(n, "n"), rng)
         cdf = np.cumsum(self.probabilities_[components], axis=2)            # (n, D, V)
         u = rng.random(cdf.shape[:2])[:, :, None] * cdf[:, :, -1:]
         return np.minimum(np.sum(cdf <= u, axis=2), self.n_categories_ - 1).astype(np.float64)

@@ -12,7 +12,7 @@ import copy
 
 import numpy as np
 
-from ._validation import check_data, check_is_fitted
+from ._validation import check_data, check_is_fitted, logsumexp_rows
 
 
 class GenerativeClassifier:
@@ -67,20 +67,12 @@ class GenerativeClassifier:
 
     def score_samples(self, X) -> np.ndarray:
         """log p(x) = log sum_c p(x | c) p(c): low values flag out-of-distribution inputs."""
-        joint = self.joint_log_likelihood(X)
-        top = np.max(joint, axis=1, keepdims=True)
-        top[~np.isfinite(top)] = 0.0
-        with np.errstate(divide="ignore"):
-            return (top + np.log(np.sum(np.exp(joint - top), axis=1, keepdims=True)))[:, 0]
+        return logsumexp_rows(self.joint_log_likelihood(X))
 
     def predict_log_proba(self, X) -> np.ndarray:
         """log p(y | x) = log p(x, y) - log p(x), shape (n, n_classes)."""
         joint = self.joint_log_likelihood(X)
-        top = np.max(joint, axis=1, keepdims=True)
-        top[~np.isfinite(top)] = 0.0
-        shifted = joint - top
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+        return joint - logsumexp_rows(joint)[:, None]
 
     def predict_proba(self, X) -> np.ndarray:
         """p(y | x) by Bayes' rule, shape (n, n_classes); rows sum to 1."""

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from scratchgen.sampling import as_generator, sample_discrete
+
 from ._validation import (
     Seed,
     check_choice,
@@ -30,7 +32,6 @@ from ._validation import (
     check_is_fitted,
     check_positive_int,
     check_sample_weight,
-    choose_indices,
 )
 
 COVARIANCE_TYPES = ("full", "diag", "spherical", "tied")
@@ -144,13 +145,13 @@ def kmeans_plusplus_centres(X: np.ndarray, n_components: int, rng: np.random.Gen
     """k-means++ seeding: the first centre uniformly (or by weight), each next one with probability
     proportional to s_i D(x_i)^2, D = distance to the nearest centre chosen so far."""
     s = np.ones(len(X)) if sample_weight is None else sample_weight
-    centres = [X[choose_indices(s, 1, rng)[0]]]
+    centres = [X[sample_discrete(s / s.sum(), 1, rng)[0]]]
     closest = np.sum((X - centres[0]) ** 2, axis=1)
     for _ in range(1, n_components):
         p = s * closest
         if p.sum() <= 0:                                     # every point sits on a centre already
             p = s
-        centres.append(X[choose_indices(p, 1, rng)[0]])
+        centres.append(X[sample_discrete(p / p.sum(), 1, rng)[0]])
         closest = np.minimum(closest, np.sum((X - centres[-1]) ** 2, axis=1))
     return np.array(centres)
 
@@ -258,7 +259,7 @@ class GaussianMixture:
         X = check_data(X)
         sample_weight = check_sample_weight(sample_weight, len(X))
         self._check_parameters(X)
-        rng = np.random.default_rng(self.seed)
+        rng = as_generator(self.seed)
         given = self.means_init is not None
         best = None
         for _ in range(1 if given else self.n_init):
@@ -353,9 +354,9 @@ class GaussianMixture:
         """
         check_is_fitted(self, "means_")
         n = check_positive_int(n, "n")
-        rng = np.random.default_rng(rng)
+        rng = as_generator(rng)
         K, d = self.means_.shape
-        components = choose_indices(self.weights_, n, rng)
+        components = sample_discrete(self.weights_, n, rng)
         lower = np.linalg.cholesky(full_covariances(self.covariances_, self.covariance_type, K, d))
         z = rng.standard_normal((n, d))
         x = self.means_[components] + np.einsum("nij,nj->ni", lower[components], z)

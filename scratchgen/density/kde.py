@@ -20,7 +20,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import Seed, check_data, check_is_fitted, check_positive_int, check_sample_weight, choose_indices
+from scratchgen.sampling import as_generator, sample_discrete
+
+from ._validation import (
+    Seed,
+    check_data,
+    check_is_fitted,
+    check_positive_int,
+    check_sample_weight,
+    logsumexp_rows,
+)
 from .kernels import KERNELS, Kernel, sample_unit_kernel
 
 BANDWIDTH_RULES = ("scott", "silverman", "cv")
@@ -62,10 +71,7 @@ def kernel_sums(queries: np.ndarray, data: np.ndarray, weights: np.ndarray, kern
         if len(small):
             with np.errstate(divide="ignore"):
                 log_terms = kernel.log_profile(squared_distances(q[small]), d) + np.log(weights)
-            top = np.max(log_terms, axis=1, keepdims=True)
-            top[~np.isfinite(top)] = 0.0
-            with np.errstate(divide="ignore"):
-                out[start + small] = (top + np.log(np.sum(np.exp(log_terms - top), axis=1, keepdims=True)))[:, 0]
+            out[start + small] = logsumexp_rows(log_terms)
     return out
 
 
@@ -259,7 +265,7 @@ class KernelDensity:
         points); the winner is rescaled to the full sample at the rules' rate n_eff^{-1/(d+4)}.
         """
         n, d = X.shape
-        rng = np.random.default_rng(self.seed)
+        rng = as_generator(self.seed)
         subset = np.sort(rng.choice(n, CV_MAX_SAMPLES, replace=False)) if n > CV_MAX_SAMPLES else np.arange(n)
         q = p[subset] / p[subset].sum()
         n_eff_subset = 1.0 / np.sum(q**2)
@@ -273,9 +279,7 @@ class KernelDensity:
             for j, h in enumerate(candidates):
                 log_terms = self._kernel.log_profile(r2 / h**2, d) + log_q
                 np.fill_diagonal(log_terms, -np.inf)             # leave x_i out of its own estimate
-                top = np.max(log_terms, axis=1, keepdims=True)
-                top[~np.isfinite(top)] = 0.0
-                loo = (top[:, 0] + np.log(np.sum(np.exp(log_terms - top), axis=1)) - np.log1p(-q)
+                loo = (logsumexp_rows(log_terms) - np.log1p(-q)
                        - self._kernel.log_normaliser(d) - d * np.log(h))
                 scores[j] = np.sum(q * loo) if np.all(np.isfinite(loo)) else -np.inf
         if not np.any(np.isfinite(scores)):
@@ -314,9 +318,9 @@ class KernelDensity:
         """
         check_is_fitted(self, "bandwidth_")
         n = check_positive_int(n, "n")
-        rng = np.random.default_rng(rng)
+        rng = as_generator(rng)
         N, d = self.data_.shape
-        chosen = rng.integers(0, N, n) if self._uniform else choose_indices(self.weights_, n, rng)
+        chosen = rng.integers(0, N, n) if self._uniform else sample_discrete(self.weights_, n, rng)
         lower = np.linalg.cholesky(self.kernel_covariance_)
         x = self.data_[chosen] + sample_unit_kernel(self._kernel, n, d, rng) @ lower.T
         if self.bounds is not None:
