@@ -26,9 +26,11 @@ class MatMul(Function):
         # Promote vectors to matrices so one rule covers every case, then drop the added axes.
         a2 = unsqueeze(a, 0) if a.ndim == 1 else a
         b2 = unsqueeze(b, 1) if b.ndim == 1 else b
-        if a.ndim == 1:
+        if a.ndim == 1 and b.ndim == 1:  # vector . vector: gy is 0-d, the (1, 1) product of (1, n) @ (n, 1)
+            gy = reshape(gy, (1, 1))
+        elif a.ndim == 1:
             gy = unsqueeze(gy, -2)
-        if b.ndim == 1:
+        elif b.ndim == 1:
             gy = unsqueeze(gy, -1)
         ga = gb = None
         if self.needs_input_grad[0]:
