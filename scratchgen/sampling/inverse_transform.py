@@ -226,13 +226,15 @@ class NumericalInverseCDF:
         # a mass so small that its cube in the coefficients below would underflow.
         keep = mass > 1e-90 * mass.sum()
         left, right, mass, p_left, p_right = (v[keep] for v in (left, right, mass, p_left, p_right))
-        self.total_mass = float(mass.sum())
-        du = mass / self.total_mass
-        u_left = np.concatenate([[0.0], np.cumsum(du)[:-1]])
+        cumulative = np.cumsum(mass)
+        self.total_mass = float(cumulative[-1])
+        u_grid = np.concatenate([[0.0], cumulative / self.total_mass])   # F at the nodes; ends at exactly 1
+        u_left, du = u_grid[:-1], np.diff(u_grid)
         a0, a1, a2, a3 = self._hermite(left, right - left, mass, p_left, p_right)
         # In t = u - u_left (not s = t / du) the cubic is x = a0 + t (b1 + t (b2 + t b3)): one multiply less.
         self._u_left, self._x_left, self._x_right = u_left, left, right
-        self._coef = (a0, a1 / du, a2 / du**2, a3 / du**3)
+        per_du = np.divide(1.0, du, out=np.zeros_like(du), where=du > 0)  # a zero-width interval is never drawn
+        self._coef = (a0, a1 * per_du, a2 * per_du**2, a3 * per_du**3)
         self.n_intervals = left.size
         # Guide table: cell k covers u in [k/G, (k+1)/G); guide[k] = the interval that holds u = k/G.
         cells = max(8 * left.size, 1024)
