@@ -6,7 +6,8 @@ Chains are arrays of shape (n_steps,), (n_chains, n_steps) or (n_chains, n_steps
 - rho(t): the autocorrelation at lag t, by FFT (O(n log n) instead of O(n^2)), averaged over chains.
 - tau = 1 + 2 sum_{t=1}^{M} rho(t), the integrated autocorrelation time, with Sokal's automatic window:
   the smallest M >= c tau(M) (c = 5), which cuts the noisy tail of rho before it swamps the sum.
-- ESS = n_chains n_steps / tau: how many independent draws the chain is worth.
+- ESS = n_chains n_steps / tau: how many independent draws the chain is worth (at most N log10 N:
+  anti-correlated chains can beat independent draws, but not by more).
 - split R-hat (Vehtari et al. 2021): split each chain in halves, rank-normalise all draws, and compare
   between- and within-chain variance; also on the folded draws |x - median|; report the larger.
   Near 1 (< 1.01) when the chains agree.
@@ -53,7 +54,7 @@ def autocorrelation_time(x, c: float = 5.0) -> float | np.ndarray:
 
     Needs chains much longer than tau (say n_steps > 50 tau) to be reliable.
     """
-    _, has_dim = _as_chains(x)
+    chains, has_dim = _as_chains(x)
     rho = autocorrelation_function(x)
     rho = rho if has_dim else rho[:, None]
     tau_of_window = 2.0 * np.cumsum(rho, axis=0) - 1.0      # tau(M) for M = 0, 1, ...
@@ -61,6 +62,9 @@ def autocorrelation_time(x, c: float = 5.0) -> float | np.ndarray:
     ok = window >= c * tau_of_window
     first = np.where(ok.any(axis=0), ok.argmax(axis=0), rho.shape[0] - 1)
     tau = tau_of_window[first, np.arange(rho.shape[1])]
+    # Anti-correlated chains (HMC near half a period) can make the sum tiny or even negative; like
+    # ArviZ, cap the ESS at N log10(N), i.e. tau >= 1 / log10(N), N = all draws.
+    tau = np.maximum(tau, 1.0 / np.log10(max(chains.shape[0] * chains.shape[1], 10)))
     return tau if has_dim else float(tau[0])
 
 
