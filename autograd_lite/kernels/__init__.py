@@ -106,6 +106,8 @@ def _block_size(n_batch: int, out_hw: Pair) -> int:
 
 
 def _check_same_dtype(**arrays: Array) -> None:
+    # One device first: mixing NumPy and CuPy arrays is an error, never a silent copy.
+    array_namespace(*[a for a in arrays.values() if a is not None])
     dtypes = {name: a.dtype for name, a in arrays.items() if a is not None}
     if len(set(dtypes.values())) > 1:
         listed = ", ".join(f"{name} {dtype}" for name, dtype in dtypes.items())

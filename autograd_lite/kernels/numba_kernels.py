@@ -206,7 +206,7 @@ def avg_pool2d(x, kh, kw, sh, sw, ph, pw, scale, out):
         c = plane_index % channels
         for i in range(out_h):
             for j in range(out_w):
-                total = out[n, c, i, j] * 0
+                total = scale * 0  # a zero of the input dtype
                 for p in range(kh):
                     y = i * sh + p - ph
                     if y < 0 or y >= height:
