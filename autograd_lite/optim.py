@@ -37,6 +37,7 @@ class Optimizer:
             raise ValueError(f"learning rate must be positive, got {lr}")
         self.lr = lr
         self.step_count = 0
+        self.param_steps = [0] * len(self.params)  # updates each parameter has had (Adam's t is per parameter)
         self.state: list[dict[str, Any]] = [{} for _ in self.params]
 
     def zero_grad(self) -> None:
@@ -48,6 +49,7 @@ class Optimizer:
         self.step_count += 1
         for i, p in enumerate(self.params):
             if p.grad is not None:
+                self.param_steps[i] += 1
                 self._update(i, p.data, p.grad.data)
 
     def _update(self, i: int, param: Any, grad: Any) -> None:
@@ -61,7 +63,8 @@ class Optimizer:
 
     def state_dict(self) -> dict[str, Any]:
         """Step count and every state buffer as arrays (for checkpoints; saved with ``autograd_lite.save``)."""
-        state = {"step_count": np.array(self.step_count), "lr": np.array(self.lr)}
+        state = {"step_count": np.array(self.step_count), "lr": np.array(self.lr),
+                 "param_steps": np.array(self.param_steps)}
         for i, buffers in enumerate(self.state):
             for name, value in buffers.items():
                 state[f"{i}.{name}"] = np.array(backend.to_device(value, "cpu"))
@@ -70,9 +73,12 @@ class Optimizer:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.step_count = int(state["step_count"])
         self.lr = float(state["lr"])
+        self.param_steps = [int(n) for n in state.get("param_steps", [self.step_count] * len(self.params))]
+        if len(self.param_steps) != len(self.params):
+            raise ValueError(f"optimizer state is for {len(self.param_steps)} parameters, not {len(self.params)}")
         self.state = [{} for _ in self.params]
         for key, value in state.items():
-            if key in ("step_count", "lr"):
+            if key in ("step_count", "lr", "param_steps"):
                 continue
             index, name = key.split(".", 1)
             param = self.params[int(index)]
@@ -128,7 +134,8 @@ class Adam(Optimizer):
     def _update(self, i: int, param: Any, grad: Any) -> None:
         beta1, beta2 = self.betas
         m, v = self._buffer(i, "m", param), self._buffer(i, "v", param)
-        c1, c2 = 1 - beta1**self.step_count, 1 - beta2**self.step_count
+        t = self.param_steps[i]  # this parameter's own count, as PyTorch: it may have missed earlier steps
+        c1, c2 = 1 - beta1**t, 1 - beta2**t
         l2, decay = (0.0, self.weight_decay) if self.decoupled else (self.weight_decay, 0.0)
         if _use_numba(param, grad, m, v):
             from autograd_lite.kernels.optim_kernels import adam_update
