@@ -246,6 +246,11 @@ class NumericalInverseCDF:
         self._u_next = np.append(u_left[1:], np.inf)  # u_right of each interval
 
     # ---- the public interface --------------------------------------------------------------------
+    @property
+    def nodes(self) -> np.ndarray:
+        """The interval ends x_j where F is computed and F^-1 is interpolated (for plots and curiosity)."""
+        return np.union1d(self._x_left, self._x_right)
+
     def ppf(self, u) -> np.ndarray:
         """x = F^-1(u) for u in [0, 1] (interval lookup by guide table, then the interval's cubic)."""
         u = np.asarray(u, dtype=np.float64)
