@@ -42,9 +42,9 @@ def mixture_log_pdf(x: np.ndarray) -> np.ndarray:
     return np.logaddexp.reduce(parts, axis=0)
 
 
-def _save(fig, out_dir: str, name: str) -> str:
+def _save(fig, out_dir: str, name: str, quick: bool) -> str:
     path = os.path.join(out_dir, name)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    fig.savefig(path, dpi=60 if quick else 110, bbox_inches="tight")
     plt.close(fig)
     return path
 
@@ -77,7 +77,7 @@ def figure_discrete(out_dir: str, quick: bool) -> str:
     axes[2].scatter(x_values, probs, color="k", zorder=3, label="p(x_i)")
     axes[2].set(title=f"frequencies of {n} draws", xlabel="x_i")
     axes[2].legend(fontsize=8)
-    return _save(fig, out_dir, "sec2_discrete_inverse_transform.png")
+    return _save(fig, out_dir, "sec2_discrete_inverse_transform.png", quick)
 
 
 def figure_continuous(out_dir: str, quick: bool) -> str:
@@ -105,7 +105,7 @@ def figure_continuous(out_dir: str, quick: bool) -> str:
     axes[2].plot(grid, normal.pdf(grid), color="k", label="p(x)")
     axes[2].set(title="histogram against the pdf", xlabel="x")
     axes[2].legend(fontsize=8)
-    return _save(fig, out_dir, "sec2_continuous_inverse_transform.png")
+    return _save(fig, out_dir, "sec2_continuous_inverse_transform.png", quick)
 
 
 def figure_numerical_inverse(out_dir: str, quick: bool) -> str:
@@ -127,7 +127,7 @@ def figure_numerical_inverse(out_dir: str, quick: bool) -> str:
     axes[2].plot(grid, data.lecture_mixture_1d_pdf(grid), color="k", label="p(x)")
     axes[2].set(title="samples against the mixture's pdf", xlabel="x")
     axes[2].legend(fontsize=8)
-    return _save(fig, out_dir, "sec2_numerical_inverse_cdf.png")
+    return _save(fig, out_dir, "sec2_numerical_inverse_cdf.png", quick)
 
 
 def figure_rejection(out_dir: str, quick: bool) -> str:
@@ -158,7 +158,7 @@ def figure_rejection(out_dir: str, quick: bool) -> str:
     axes[1].plot(grid, data.lecture_mixture_1d_pdf(grid), color="k", label="p(x)")
     axes[1].set(title=f"acceptance rate {rate:.3f} vs 1/M = {1 / M:.3f}", xlabel="x")
     axes[1].legend(fontsize=8)
-    return _save(fig, out_dir, "sec2_rejection_sampling.png")
+    return _save(fig, out_dir, "sec2_rejection_sampling.png", quick)
 
 
 def figure_metropolis_hastings(out_dir: str, quick: bool) -> str:
@@ -186,7 +186,7 @@ def figure_metropolis_hastings(out_dir: str, quick: bool) -> str:
         axes[row, 2].plot(grid, data.lecture_mixture_1d_pdf(grid), color="k")
         axes[row, 2].set(title="all chains against p(x)", xlabel="x", xlim=(-9, 9))
     fig.tight_layout()
-    return _save(fig, out_dir, "sec2_metropolis_hastings.png")
+    return _save(fig, out_dir, "sec2_metropolis_hastings.png", quick)
 
 
 def main(out_dir: str = "demo_output", quick: bool = False) -> list[str]:
