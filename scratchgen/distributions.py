@@ -150,7 +150,7 @@ def ndtri(u) -> np.ndarray:
     u = np.asarray(u, dtype=np.float64)
     if not np.all((u >= 0.0) & (u <= 1.0)):  # also catches NaN
         bad = u[~((u >= 0.0) & (u <= 1.0))].ravel()[0]
-        raise ValueError(f"u: probabilities must lie in [0, 1], got {bad!r}")
+        raise ValueError(f"u: probabilities must lie in [0, 1], got {float(bad)!r}")
     q = u - 0.5
     out = np.empty_like(u)
     centre = np.abs(q) <= 0.425

@@ -33,7 +33,7 @@ def inverse_transform(ppf: Callable[[np.ndarray], np.ndarray], size=(), rng: RNG
         raise ValueError(f"ppf must return one value per u: got shape {x.shape} for u of shape {u.shape}")
     if np.isnan(x).any():
         bad = u[np.isnan(x)].ravel()[0]
-        raise ValueError(f"ppf returned NaN at u = {bad!r}")
+        raise ValueError(f"ppf returned NaN at u = {float(bad)!r}")
     return x
 
 
@@ -92,7 +92,7 @@ class NumericalInverseCDF:
             i = np.flatnonzero(bad.ravel())[0]
             xi, yi = x.ravel()[i], y.ravel()[i]
             what = "NaN" if np.isnan(yi) else ("negative" if yi < 0 else "infinite")
-            raise ValueError(f"pdf must be finite and non-negative, but pdf({xi!r}) = {yi!r} ({what})")
+            raise ValueError(f"pdf must be finite and non-negative, but pdf({float(xi)!r}) = {float(yi)!r} ({what})")
         return y
 
     def _find_center(self, center: float | None) -> float:
@@ -177,7 +177,7 @@ class NumericalInverseCDF:
         mass = self._integrate(left, right)
         total = mass.sum()
         if not total > 0:
-            raise ValueError(f"pdf integrates to {total!r} over {self.support}: it must be positive somewhere")
+            raise ValueError(f"pdf integrates to {float(total)!r} over {self.support}: it must be positive somewhere")
         p_left = self._density(left, allow_inf=True)
         p_right = self._density(right, allow_inf=True)
         done = np.zeros(left.size, dtype=bool)
@@ -256,7 +256,7 @@ class NumericalInverseCDF:
         u = np.asarray(u, dtype=np.float64)
         if not np.all((u >= 0.0) & (u <= 1.0)):
             bad = u[~((u >= 0.0) & (u <= 1.0))].ravel()[0]
-            raise ValueError(f"u: probabilities must lie in [0, 1], got {bad!r}")
+            raise ValueError(f"u: probabilities must lie in [0, 1], got {float(bad)!r}")
         flat = u.reshape(-1)
         out = np.empty(flat.shape)
         for start in range(0, flat.size, _CHUNK):

@@ -46,7 +46,10 @@ def rejection_sample(log_target: Callable[[np.ndarray], np.ndarray], proposal: P
     log_M = float(log_M)
     if not np.isfinite(log_M):
         raise ValueError(f"log_M: expected a finite number (log of the envelope constant M), got {log_M}")
-    (n,) = check_size(size)
+    shape = check_size(size)
+    if len(shape) != 1:
+        raise ValueError(f"size: expected the number of samples (an int), got {size!r}")
+    n = shape[0]
     rng = as_generator(rng)
     accepted, n_accepted, n_proposed = [], 0, 0
     rate_guess = 0.5
@@ -68,8 +71,9 @@ def rejection_sample(log_target: Callable[[np.ndarray], np.ndarray], proposal: P
         n_accepted += int(keep.sum())
         n_proposed += batch
         rate_guess = max(n_accepted / n_proposed, 1e-6)
-    samples = np.concatenate(accepted)[:n] if accepted else np.empty((0,))
-    return samples, n_accepted / n_proposed
+    if not accepted:                                    # size = 0: nothing drawn, no rate to report
+        return np.empty((0,)), float("nan")
+    return np.concatenate(accepted)[:n], n_accepted / n_proposed
 
 
 def _log_target_values(log_target, x: np.ndarray, batch: int) -> np.ndarray:
