@@ -178,8 +178,12 @@ class NumericalInverseCDF:
         total = mass.sum()
         if not total > 0:
             raise ValueError(f"pdf integrates to {float(total)!r} over {self.support}: it must be positive somewhere")
-        p_left = self._density(left, allow_inf=True)
-        p_right = self._density(right, allow_inf=True)
+        # p at the nodes gives the slopes. A finite end of the support is evaluated one float inside it:
+        # formulas like exp(-log(x)^2 / 2) / x are 0 / 0 exactly at x = 0 but fine just inside.
+        probe = grid.copy()
+        probe[0], probe[-1] = np.nextafter(grid[0], grid[-1]), np.nextafter(grid[-1], grid[0])
+        p_nodes = self._density(probe, allow_inf=True)
+        p_left, p_right = p_nodes[:-1], p_nodes[1:]
         done = np.zeros(left.size, dtype=bool)
         while not done.all():
             if left.size > max_intervals:
