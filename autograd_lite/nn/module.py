@@ -143,7 +143,7 @@ class Module:
                 old_shape = getattr(old, "shape", None)
                 if old_shape is not None and tuple(old_shape) != np.shape(value):
                     raise ValueError(f"{name}: saved shape {np.shape(value)} != buffer shape {tuple(old_shape)}")
-                object.__setattr__(owner, attr, np.array(value))
+                object.__setattr__(owner, attr, _in_the_form_of(old, np.array(value)))
 
     def _owner_of(self, dotted: str) -> tuple[Module, str]:
         *path, attr = dotted.split(".")
@@ -163,8 +163,7 @@ class Module:
             param.grad = None
         for name, value in list(self.named_buffers()):
             owner, attr = self._owner_of(name)
-            if isinstance(target, str) and value is not None and not isinstance(value, Tensor):
-                object.__setattr__(owner, attr, backend.to_device(value, target))
+            object.__setattr__(owner, attr, _buffer_to(value, target))
         return self
 
     def __repr__(self) -> str:
@@ -176,3 +175,28 @@ class Module:
 
     def extra_repr(self) -> str:
         return ""
+
+
+def _in_the_form_of(old: Any, array: np.ndarray) -> Any:
+    """A loaded buffer ``array`` shaped like the buffer ``old`` it replaces: a Tensor if that was one,
+    with its dtype and on its device."""
+    data = old.data if isinstance(old, Tensor) else old
+    if not hasattr(data, "dtype"):
+        return array
+    array = array.astype(data.dtype)
+    device = backend.device_of(data)
+    if device in ("cpu", "cuda"):
+        array = backend.to_device(array, device)
+    return Tensor(array) if isinstance(old, Tensor) else array
+
+
+def _buffer_to(value: Any, target: Any) -> Any:
+    """A buffer moved to device ``target`` ('cpu'/'cuda') or, if it holds floats, cast to dtype ``target``."""
+    data = value.data if isinstance(value, Tensor) else value
+    if not hasattr(data, "dtype"):  # None or a Python number
+        return value
+    if isinstance(target, str):
+        data = backend.to_device(data, target)
+    elif np.dtype(data.dtype).kind == "f":  # integer buffers (counts, indices) keep their dtype
+        data = data.astype(np.dtype(target))
+    return Tensor(data) if isinstance(value, Tensor) else data
