@@ -534,3 +534,32 @@ def test_losses_reject_bad_reductions_and_shapes(call):
     """An unknown reduction or mismatched input/target shapes are ValueErrors."""
     with pytest.raises(ValueError):
         call()
+
+
+# ----- buffers -----
+class WithBuffers(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.Linear(2, 2, rng=0)
+        self.register_buffer("schedule", Tensor(np.linspace(0, 1, 3, dtype=np.float32)))
+        self.register_buffer("counts", np.arange(3))
+
+
+def test_load_state_dict_keeps_a_tensor_buffer_a_tensor_of_its_dtype():
+    """Loading into a Tensor buffer gives a Tensor again (same dtype), not a bare float64 array."""
+    model = WithBuffers()
+    state = model.state_dict()
+    state["schedule"] = np.array([5.0, 6.0, 7.0])  # float64 on disk
+    model.load_state_dict(state)
+    assert isinstance(model.schedule, Tensor)
+    assert model.schedule.dtype == np.float32
+    np.testing.assert_array_equal(model.schedule.numpy(), [5, 6, 7])
+    np.testing.assert_array_equal(model.counts, [0, 1, 2])
+
+
+def test_module_to_casts_float_buffers_and_keeps_integer_ones():
+    """model.to(float64) casts floating buffers (Tensor or array) with the parameters; integer buffers stay."""
+    model = WithBuffers().to(np.float64)
+    assert isinstance(model.schedule, Tensor)
+    assert model.schedule.dtype == np.float64
+    assert model.counts.dtype == np.arange(3).dtype
