@@ -6,6 +6,7 @@ Figures:
   sec2_numerical_inverse_cdf.png        F^-1 built from the pdf alone (the lecture's 1-D mixture): samples vs p(x)
   sec2_rejection_sampling.png           accepted and rejected points under M q(x), and the accepted x's
   sec2_metropolis_hastings.png          MH chains: traces, autocorrelation (with tau) and histograms, 3 step sizes
+  sec2_gradient_mcmc.png                MH vs MALA vs HMC on a correlated 2-D Gaussian (gradients from autograd_lite)
 
 Run: python demos/sec2_sampling.py [--quick]
 """
@@ -28,7 +29,10 @@ from scratchgen.sampling import (  # noqa: E402
     autocorrelation_function,
     autocorrelation_time,
     discrete_cdf,
+    effective_sample_size,
+    hmc,
     inverse_transform,
+    mala,
     metropolis_hastings,
     rejection_sample,
     sample_discrete,
@@ -189,6 +193,40 @@ def figure_metropolis_hastings(out_dir: str, quick: bool) -> str:
     return _save(fig, out_dir, "sec2_metropolis_hastings.png", quick)
 
 
+def figure_gradient_mcmc(out_dir: str, quick: bool) -> str:
+    """Random walk vs gradient-guided proposals on N(0, Sigma), Sigma = [[1, 0.95], [0.95, 1]]."""
+    cov = np.array([[1.0, 0.95], [0.95, 1.0]])
+    precision = np.linalg.inv(cov)
+
+    def log_prob(x):  # works on NumPy arrays (MH) and on autograd_lite Tensors (MALA, HMC)
+        return -0.5 * ((x @ precision) * x).sum(axis=1)
+
+    n_steps = 200 if quick else 1500
+    x0 = np.array([-2.5, 2.5])
+    runs = {
+        "random-walk MH (step 0.25)": metropolis_hastings(log_prob, x0, n_steps, 0.25, n_chains=4, rng=20),
+        "MALA (step 0.25)": mala(log_prob, x0, n_steps, 0.25, n_chains=4, rng=21),
+        "HMC (step 0.15, 10 leapfrog steps)": hmc(log_prob, x0, n_steps, 0.15, 10, n_chains=4, rng=22),
+    }
+    t = np.linspace(0, 2 * np.pi, 200)
+    ellipse = np.linalg.cholesky(cov) @ np.stack([np.cos(t), np.sin(t)])
+    fig, axes = plt.subplots(2, 3, figsize=(15, 8.5))
+    for col, (name, result) in enumerate(runs.items()):
+        chain = result.chains[0]
+        ax = axes[0, col]
+        for r in (1, 2, 3):
+            ax.plot(r * ellipse[0], r * ellipse[1], color="grey", lw=0.6)
+        ax.plot(chain[:150, 0], chain[:150, 1], ".-", lw=0.6, ms=3, color="tab:blue")
+        ax.plot(*x0, "r*", ms=10)
+        ess = effective_sample_size(result.chains[:, n_steps // 5:])
+        ax.set(title=f"{name}\nacceptance {result.acceptance_rate.mean():.2f}, ESS {ess.min():.0f} "
+               f"of {4 * (n_steps - n_steps // 5)}", xlim=(-3.5, 3.5), ylim=(-3.5, 3.5), aspect="equal")
+        axes[1, col].plot(chain[:, 0], lw=0.6)
+        axes[1, col].set(title="trace of x_1 (first chain)", xlabel="step")
+    fig.tight_layout()
+    return _save(fig, out_dir, "sec2_gradient_mcmc.png", quick)
+
+
 def main(out_dir: str = "demo_output", quick: bool = False) -> list[str]:
     os.makedirs(out_dir, exist_ok=True)
     return [
@@ -197,6 +235,7 @@ def main(out_dir: str = "demo_output", quick: bool = False) -> list[str]:
         figure_numerical_inverse(out_dir, quick),
         figure_rejection(out_dir, quick),
         figure_metropolis_hastings(out_dir, quick),
+        figure_gradient_mcmc(out_dir, quick),
     ]
 
 

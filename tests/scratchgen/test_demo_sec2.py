@@ -10,7 +10,7 @@ def test_sec2_demo_writes_its_figures(tmp_path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     paths = module.main(str(tmp_path), quick=True)
-    assert len(paths) == 5
+    assert len(paths) == 6
     for path in paths:
         assert Path(path).parent == tmp_path
         assert Path(path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
