@@ -54,9 +54,9 @@ class NumericalInverseCDF:
     3. On each interval, F^-1 is the cubic Hermite interpolant in s = (u - F_j) / (F_{j+1} - F_j) with
        the exact slopes dx/du = 1 / p(x) at both ends, clipped to [0, 3] x the secant slope
        (Fritsch-Carlson: inside that box a cubic is monotone, so the inverse never runs backwards).
-    4. Bisect every interval where (a) the two halves' quadrature disagrees with the whole, or (b) the
-       interpolant, evaluated at the interval's midpoint u, misses by more than the u-error target
-       |F(F^-1(u)) - u| <= u_resolution (an interval whose mass is below that cannot fail (b)).
+    4. Bisect every interval where (a) the sum of its four quarters' quadratures disagrees with its
+       mass, or (b) the interpolant misses the u-error target |F(F^-1(u)) - u| <= u_resolution at
+       u = F_j + (1/4, 1/2, 3/4) m_j (an interval whose mass is below the target cannot fail (b)).
     5. F_j = cumulative masses / total; a guide table (Chen & Asau) maps u to its interval in O(1).
 
     ``u_error()`` measures max |F(ppf(u)) - u| on a fine grid (eight points per interval).
