@@ -85,6 +85,10 @@ class PowConstant(Function):
     def backward(self, gy):
         (x,) = self.inputs
         c = self.exponent
+        if c == 0:  # x^0 = 1 has no gradient (c x^(c-1) would be 0 * inf = NaN at x = 0)
+            return gy * 0.0
+        if c == 1:  # likewise, x^0 in the backward would make the second derivative NaN at 0
+            return gy
         if c == 2:
             return gy * (2 * x)
         return gy * (c * x ** (c - 1))
