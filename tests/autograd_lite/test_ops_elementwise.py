@@ -251,6 +251,15 @@ def test_maximum_and_minimum_split_the_gradient_at_ties(fn):
     np.testing.assert_array_equal(b.grad.numpy(), [0.5, *(1 - np.array(win_a[1:]))])
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_constant_powers_zero_and_one_have_finite_derivatives_at_zero():
+    """d(x^0)/dx = 0 and d2(x^1)/dx2 = 0 also at x = 0 (no 0 * inf = NaN)."""
+    x = _leaf(np.array([0.0, 2.0]))
+    (x**0).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0])
+    assert al.gradgradcheck(lambda x: x**1 * 3.0, [np.array([0.0, 2.0])])
+
+
 def test_clip_passes_the_gradient_only_inside_the_bounds():
     """clip's gradient is 1 strictly inside [low, high] and 0 outside."""
     x = _leaf(np.array([-2.0, -0.3, 0.4, 1.5]))
