@@ -203,7 +203,7 @@ def hmc(log_prob: Callable, x0, n_steps: int, step_size=0.1, n_leapfrog: int = 1
         raise ValueError(f"x0 has zero density (log_prob = -inf) in chain {int(np.argmin(log_p))}")
 
     def grad_log_prob(z):
-        return _value_and_grad(log_prob, z, "a leapfrog")[1]
+        return _value_and_grad(log_prob, z, "a leapfrog step at")[1]
 
     chains = np.empty((x.shape[0], n_steps, x.shape[1]))
     n_accepted = np.zeros(x.shape[0])
@@ -211,7 +211,7 @@ def hmc(log_prob: Callable, x0, n_steps: int, step_size=0.1, n_leapfrog: int = 1
         p = rng.standard_normal(x.shape)
         with np.errstate(over="ignore", invalid="ignore"):
             x_new, p_new = leapfrog(x, p, grad_log_prob, eps, n_leapfrog)
-            log_p_new, _ = _value_and_grad(log_prob, x_new, "the end of a leapfrog trajectory at")
+            log_p_new, _ = _value_and_grad(log_prob, x_new, "the end of a trajectory at")
             h_old = -log_p + 0.5 * np.sum(p * p, axis=1)
             h_new = -log_p_new + 0.5 * np.sum(p_new * p_new, axis=1)
             log_alpha = np.where(np.isfinite(h_new), h_old - h_new, -np.inf)
