@@ -33,7 +33,7 @@ def figure_em(out_dir: str, quick: bool) -> str:
     """The lecture's example: w = [0.3, 0.4, 0.3], mu = [-5, 0, 5], sigma = [0.8, 1, 0.5], K = 3, and EM
     started from w0 = [0.33, 0.33, 0.33], mu0 = [1.71, 0.69, -2.24], sigma0 = [1.72, 1.49, 1.21]."""
     x = data.lecture_mixture_1d(300 if quick else 1000, seed=0)
-    gmm = GaussianMixture(3, weights_init=data.LECTURE_INIT_WEIGHTS / data.LECTURE_INIT_WEIGHTS.sum(),
+    gmm = GaussianMixture(3, weights_init=data.LECTURE_INIT_WEIGHTS,
                           means_init=data.LECTURE_INIT_MEANS,
                           covariances_init=data.LECTURE_INIT_SIGMAS[:, None, None] ** 2,
                           tol=1e-6, max_iter=200, keep_parameter_history=True).fit(x)

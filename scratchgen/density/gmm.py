@@ -176,6 +176,7 @@ class GaussianMixture:
     init : how responsibilities start: "kmeans++" (k-means++ centres, each point to its nearest),
         "random_from_data" (K random points as centres) or "random" (random soft responsibilities).
     weights_init, means_init, covariances_init : start EM from these parameters instead (each optional;
+        the weights are normalised to sum 1;
         missing ones come from the M-step of the initial responsibilities, taken as nearest-mean when
         ``means_init`` is given). Shapes as the fitted attributes.
     keep_parameter_history : store (w, mu, Sigma) at every iteration in ``parameter_history_``.
@@ -242,14 +243,18 @@ class GaussianMixture:
             means_m = means
         if self.weights_init is not None:
             weights = np.asarray(self.weights_init, dtype=np.float64)
-            if weights.shape != (K,) or np.any(weights < 0) or not np.isclose(weights.sum(), 1.0):
-                raise ValueError(f"weights_init must be {K} non-negative numbers summing to 1, got {weights}")
-            weights = weights / weights.sum()
+            if weights.shape != (K,) or not np.all(np.isfinite(weights)) or np.any(weights < 0) \
+                    or weights.sum() <= 0:
+                raise ValueError(f"weights_init must be {K} non-negative numbers (normalised to sum 1), got {weights}")
+            weights = weights / weights.sum()           # the lecture's w0 = [0.33, 0.33, 0.33] sums to 0.99
         if self.covariances_init is not None:
             covariances_init = np.asarray(self.covariances_init, dtype=np.float64)
             if covariances_init.shape != covariances.shape:
                 raise ValueError(f"covariances_init must have shape {covariances.shape} for "
                                  f"covariance_type={self.covariance_type!r}, got {covariances_init.shape}")
+            full_init = full_covariances(covariances_init, self.covariance_type, K, d)
+            if not np.all(np.isfinite(full_init)) or np.any(np.linalg.eigvalsh(full_init) <= 0):
+                raise ValueError("covariances_init must be positive definite (variances > 0)")
             covariances = covariances_init
         return weights, means_m, covariances
 

@@ -116,7 +116,7 @@ def test_sampled_moments_match_the_fitted_mixture(covariance_type):
 
 def test_recovers_the_lecture_example_from_the_lecture_start():
     x = lecture_mixture_1d(3000, seed=0)
-    gmm = GaussianMixture(3, weights_init=LECTURE_INIT_WEIGHTS / LECTURE_INIT_WEIGHTS.sum(),
+    gmm = GaussianMixture(3, weights_init=LECTURE_INIT_WEIGHTS,
                           means_init=LECTURE_INIT_MEANS, covariances_init=LECTURE_INIT_SIGMAS[:, None, None] ** 2,
                           tol=1e-8, max_iter=500, keep_parameter_history=True).fit(x)
     order = np.argsort(gmm.means_[:, 0])
@@ -125,6 +125,7 @@ def test_recovers_the_lecture_example_from_the_lecture_start():
     np.testing.assert_allclose(gmm.means_[order, 0], [-5, 0, 5], atol=0.1)
     np.testing.assert_allclose(np.sqrt(gmm.covariances_[order, 0, 0]), [0.8, 1.0, 0.5], rtol=0.1)
     assert len(gmm.parameter_history_) == gmm.n_iter_ + 1
+    np.testing.assert_allclose(gmm.parameter_history_[0][0], [1 / 3, 1 / 3, 1 / 3])   # 0.33 each, normalised
     np.testing.assert_allclose(gmm.parameter_history_[0][1][:, 0], LECTURE_INIT_MEANS)
 
 
@@ -159,6 +160,9 @@ def test_same_seed_same_fit_and_more_inits_never_worse():
     ({"n_components": 1}, np.ones((2, 2, 2)), "shape"),
     ({"n_components": 2, "reg_covar": 0.0}, np.ones((10, 2)), "reg_covar"),
     ({"n_components": 2, "means_init": np.zeros((3, 2))}, np.random.default_rng(0).random((10, 2)), "means_init"),
+    ({"n_components": 2, "weights_init": [0.5, -0.5]}, np.random.default_rng(0).random((10, 2)), "weights_init"),
+    ({"n_components": 2, "covariance_type": "diag", "covariances_init": np.array([[1.0, 0.0], [1.0, 1.0]])},
+     np.random.default_rng(0).random((10, 2)), "positive definite"),
 ])
 def test_bad_input_is_a_clear_value_error(kwargs, X, match):
     with pytest.raises(ValueError, match=match):
