@@ -245,6 +245,47 @@ def test_a_custom_function_plugs_into_backward():
     assert al.gradgradcheck(Square.apply, [np.array([0.5, -1.5, 2.0])])
 
 
+def test_gradcheck_catches_a_wrong_derivative():
+    """gradcheck raises GradcheckError for a backward that is off by 0.1%, naming the input."""
+
+    class AlmostSquare(Function):
+        def forward(self, x):
+            return x * x
+
+        def backward(self, grad_output):
+            return grad_output * 2.002 * self.inputs[0]
+
+    with pytest.raises(al.GradcheckError, match="input 0"):
+        al.gradcheck(AlmostSquare.apply, [np.array([0.5, -1.5, 2.0])])
+    assert not al.gradcheck(AlmostSquare.apply, [np.array([0.5, -1.5, 2.0])], raise_exception=False)
+
+
+def test_gradgradcheck_catches_a_backward_that_is_not_differentiable():
+    """A backward computed on raw arrays (a constant to the graph) has the wrong second derivative."""
+
+    class OpaqueSquare(Function):
+        def forward(self, x):
+            return x * x
+
+        def backward(self, grad_output):
+            return grad_output * Tensor(2.0 * self.inputs[0].data)
+
+    assert al.gradcheck(OpaqueSquare.apply, [np.array([0.5, -1.5])])
+    with pytest.raises(al.GradcheckError):
+        al.gradgradcheck(OpaqueSquare.apply, [np.array([0.5, -1.5])])
+
+
+METHODS = ["sum", "mean", "var", "max", "min", "logsumexp", "softmax", "log_softmax", "exp", "log", "sqrt", "abs",
+           "sin", "cos", "tanh", "sigmoid", "relu", "flatten", "transpose"]
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_tensor_methods_are_the_functional_ops(name):
+    """x.name() computes autograd_lite.name(x)."""
+    x = Tensor(np.array([[0.5, 1.5, 2.5], [3.0, 0.25, 1.0]]))
+    np.testing.assert_array_equal(getattr(x, name)().numpy(), getattr(al, name)(x).numpy())
+
+
 # ----- graphs of unusual shape -----
 def test_a_deep_chain_does_not_hit_the_recursion_limit():
     """Backward through 5000 chained ops (more than the recursion limit) works and is exact."""

@@ -221,6 +221,33 @@ def test_binary_preserves_dtype_of_output_and_gradients(name, dtype):
     assert (a.grad.shape, b.grad.shape) == (a.shape, b.shape)
 
 
+@pytest.mark.parametrize("name", UNARY)
+@given(data=st.data())
+def test_unary_float32_gradient_is_the_float64_gradient_rounded(name, data):
+    """In float32 the gradient equals the float64 one to float32 accuracy (no precision lost in backward)."""
+    x = data.draw(unary_case(name, np.float32))
+    grads = []
+    for dtype in FLOAT_DTYPES:
+        leaf = _leaf(x.astype(dtype))
+        UNARY[name][0](leaf).sum().backward()
+        grads.append(leaf.grad.numpy().astype(np.float64))
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", BINARY)
+@given(data=st.data())
+def test_binary_float32_gradients_are_the_float64_gradients_rounded(name, data):
+    """In float32 both (un-broadcast) gradients equal the float64 ones to float32 accuracy."""
+    a, b = data.draw(binary_case(name, np.float32))
+    grads = []
+    for dtype in FLOAT_DTYPES:
+        leaves = [_leaf(a.astype(dtype)), _leaf(b.astype(dtype))]
+        BINARY[name][0](*leaves).sum().backward()
+        grads.append([leaf.grad.numpy().astype(np.float64) for leaf in leaves])
+    for g32, g64 in zip(*grads):
+        np.testing.assert_allclose(g32, g64, rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 def test_python_numbers_take_the_tensor_dtype(dtype):
     """A Python number combined with a tensor does not change its dtype (e.g. float32 stays float32)."""

@@ -3,6 +3,9 @@ the EMA of weights, and optimizer state dicts."""
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -177,6 +180,14 @@ def test_numba_path_equals_numpy_path(name, dtype, monkeypatch):
         for a, b in zip(step_a, step_b):
             assert a.dtype == dtype
             np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol)
+
+
+def test_disable_numba_variable_switches_the_kernels_off_at_import():
+    """AUTOGRAD_LITE_DISABLE_NUMBA=1 in the environment selects the NumPy path from the start."""
+    env = {**os.environ, "AUTOGRAD_LITE_DISABLE_NUMBA": "1"}
+    code = "import autograd_lite.kernels as k; print(k.numba_enabled())"
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
 
 
 @pytest.mark.parametrize("name, kernel", [("adam", "adam_update"), ("sgd_momentum_decay", "sgd_update")])
