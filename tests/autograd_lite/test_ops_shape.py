@@ -84,6 +84,16 @@ def integer_array_index_case(draw, dtype=np.float64):
 
 
 @st.composite
+def mixed_index_case(draw, dtype=np.float64):
+    """A slice or Ellipsis together with a repeating integer array: x[:, [0, 0, 2]], x[..., [1, 1]]."""
+    shape = draw(shapes(min_dims=2))
+    cols = np.array(draw(st.lists(st.integers(0, shape[-1] - 1), min_size=1, max_size=5)))
+    index = draw(st.sampled_from([(Ellipsis, cols), (slice(None, None, -1),) * (len(shape) - 1) + (cols,)]))
+    x = draw(arrays(shape, dtype))
+    return (lambda x: x[index]), (lambda x: x[index]), [x]
+
+
+@st.composite
 def boolean_mask_case(draw, dtype=np.float64):
     shape = draw(shapes(min_dims=1))
     mask = draw(hnp.arrays(bool, shape if draw(st.booleans()) else shape[:1]))
@@ -129,6 +139,7 @@ CASES = {
     "unsqueeze": unsqueeze_case,
     "getitem_basic": basic_index_case,
     "getitem_integer_arrays": integer_array_index_case,
+    "getitem_mixed": mixed_index_case,
     "getitem_boolean_mask": boolean_mask_case,
     "concat": concat_case,
     "stack": stack_case,
