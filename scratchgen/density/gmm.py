@@ -25,6 +25,7 @@ import numpy as np
 
 from scratchgen.sampling import as_generator, sample_discrete
 
+from ._persistence import SaveLoadMixin
 from ._validation import (
     Seed,
     check_choice,
@@ -162,7 +163,7 @@ def hard_responsibilities(X: np.ndarray, centres: np.ndarray) -> np.ndarray:
     return np.eye(len(centres))[np.argmin(squared, axis=1)]
 
 
-class GaussianMixture:
+class GaussianMixture(SaveLoadMixin):
     """Gaussian mixture p(x) = sum_k w_k N(x | mu_k, Sigma_k), fitted by EM (see the module docstring).
 
     Parameters
@@ -182,10 +183,16 @@ class GaussianMixture:
     keep_parameter_history : store (w, mu, Sigma) at every iteration in ``parameter_history_``.
     seed : numpy Generator, int or None; the same seed gives the same fit.
 
+    ``save(path)`` / ``GaussianMixture.load(path)`` store a fitted mixture in one .npz file (no pickle).
+
     Fitted attributes: ``weights_``, ``means_``, ``covariances_``, ``precisions_cholesky_``, ``converged_``,
     ``n_iter_``, ``log_likelihood_history_`` (mean log-likelihood of the initial parameters and after each
     iteration; EM never decreases it), ``lower_bound_`` (its last value) and ``parameter_history_``.
     """
+
+    _saved_params = ("n_components", "covariance_type", "tol", "reg_covar", "max_iter", "n_init", "init")
+    _saved_fitted = ("means_", "weights_", "covariances_", "converged_", "n_iter_", "log_likelihood_history_",
+                     "lower_bound_", "n_features_in_")
 
     def __init__(self, n_components: int = 1, *, covariance_type: str = "full", tol: float = 1e-3,
                  reg_covar: float = 1e-6, max_iter: int = 100, n_init: int = 1, init: str = "kmeans++",
@@ -305,6 +312,9 @@ class GaussianMixture:
             parameters = m_step(X, responsibilities, sample_weight, self.covariance_type, self.reg_covar)
         return {"parameters": parameters, "history": history, "converged": converged,
                 "parameter_history": parameter_history}
+
+    def _restore(self) -> None:
+        self._set_precisions()
 
     def _set_precisions(self) -> None:
         d = self.means_.shape[1]

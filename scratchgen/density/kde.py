@@ -22,6 +22,7 @@ import numpy as np
 
 from scratchgen.sampling import as_generator, sample_discrete
 
+from ._persistence import SaveLoadMixin
 from ._validation import (
     Seed,
     check_data,
@@ -155,7 +156,7 @@ def fft_convolve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return full[tuple(slice(0, p + q - 1) for p, q in zip(a.shape, b.shape))]
 
 
-class KernelDensity:
+class KernelDensity(SaveLoadMixin):
     """Kernel density estimate (see the module docstring).
 
     Parameters
@@ -167,9 +168,14 @@ class KernelDensity:
         reflected at the bounds, so it integrates to 1 on [low, high]; ``sample`` folds its draws the same way.
     seed : for the sub-sample of the "cv" rule (numpy Generator, int or None).
 
+    ``save(path)`` / ``KernelDensity.load(path)`` store a fitted KDE (its samples included) in one .npz file.
+
     Fitted attributes: ``bandwidth_`` (h), ``kernel_covariance_`` (H = h^2 S), ``n_effective_``
     (1 / sum p_i^2), ``data_``, ``weights_`` (the normalised p_i) and, for "cv", ``cv_scores_``.
     """
+
+    _saved_params = ("bandwidth", "kernel", "bounds")
+    _saved_fitted = ("bandwidth_", "kernel_covariance_", "data_", "weights_", "n_effective_", "n_features_in_")
 
     def __init__(self, bandwidth: float | str = "scott", kernel: str = "gaussian",
                  bounds: tuple[float, float] | None = None, seed: Seed = None):
@@ -189,7 +195,6 @@ class KernelDensity:
         self._kernel = KERNELS[self.kernel]
         p = np.full(n, 1.0 / n) if weights is None else weights / weights.sum()
         self.data_, self.weights_, self.n_features_in_ = X, p, d
-        self._uniform = weights is None
         self.n_effective_ = 1.0 / np.sum(p**2)
         self._check_bounds(X)
 
@@ -211,6 +216,17 @@ class KernelDensity:
             shape = np.eye(d)
         self.bandwidth_ = float(h)
         self.kernel_covariance_ = self.bandwidth_**2 * shape
+        self._restore()
+        return self
+
+    def _restore(self) -> None:
+        """Everything derived from the data and H: the whitening L^{-T}, log det L, the whitened samples
+        (and their mirror images when reflecting)."""
+        X, p = self.data_, self.weights_
+        self._kernel = KERNELS[self.kernel]
+        self._uniform = bool(np.all(p == p[0]))
+        if self.bounds is not None:
+            self._check_bounds(X)
         lower = np.linalg.cholesky(self.kernel_covariance_)
         self._whiten = np.linalg.inv(lower).T                 # z = (x - centre) @ whiten has H = I
         self._log_det = float(np.sum(np.log(np.diag(lower))))
@@ -220,9 +236,8 @@ class KernelDensity:
         if self.bounds is not None:                           # the mirror images carry the same weights
             reach = self._kernel.reach(1) * self.bandwidth_
             images = reflected_images(X[:, 0], *self._bounds, reach)
-            self._z = ((images.reshape(-1, 1) - self._centre) @ self._whiten)
+            self._z = (images.reshape(-1, 1) - self._centre) @ self._whiten
             self._z_weights = np.tile(p, len(images))
-        return self
 
     def _check_bounds(self, X: np.ndarray) -> None:
         if self.bounds is None:

@@ -179,3 +179,19 @@ def test_other_misuse():
         gmm.score_samples(np.zeros((3, 3)))
     with pytest.raises(ValueError, match="sample_weight"):
         GaussianMixture(1).fit(blobs(0), sample_weight=-np.ones(300))
+
+
+def test_save_and_load_round_trip(tmp_path):
+    X = blobs(6)
+    gmm = GaussianMixture(3, covariance_type="diag", seed=0).fit(X)
+    path = tmp_path / "gmm.npz"
+    gmm.save(path)
+    loaded = GaussianMixture.load(path)
+    assert loaded.covariance_type == "diag" and loaded.n_components == 3 and loaded.converged_ == gmm.converged_
+    np.testing.assert_array_equal(loaded.score_samples(X), gmm.score_samples(X))
+    np.testing.assert_array_equal(loaded.sample(10, rng=0), gmm.sample(10, rng=0))
+    assert not list(tmp_path.glob(".*.tmp"))                       # the atomic write left no temporary
+    with np.load(path, allow_pickle=False) as archive:             # plain arrays, no pickle needed
+        assert "fitted/means_" in archive.files
+    with pytest.raises(RuntimeError, match="fit"):
+        GaussianMixture(2).save(tmp_path / "unfitted.npz")

@@ -207,3 +207,20 @@ def test_other_misuse():
         kde1.evaluate_grid(1)
     with pytest.raises(ValueError, match="n must be"):
         kde1.sample(0)
+
+
+@pytest.mark.parametrize("kwargs", [{"bandwidth": "silverman", "kernel": "epanechnikov"},
+                                    {"bandwidth": 0.2, "bounds": (0.0, np.inf)}])
+def test_save_and_load_round_trip(tmp_path, kwargs):
+    x = np.random.default_rng(0).gamma(2.0, 1.0, 200)
+    weights = np.random.default_rng(1).random(200)
+    kde = KernelDensity(**kwargs).fit(x, sample_weight=weights)
+    kde.save(tmp_path / "kde.npz")
+    loaded = KernelDensity.load(tmp_path / "kde.npz")
+    grid = np.linspace(-1, 12, 50)
+    np.testing.assert_array_equal(loaded.score_samples(grid), kde.score_samples(grid))
+    np.testing.assert_array_equal(loaded.sample(20, rng=3), kde.sample(20, rng=3))
+    np.testing.assert_array_equal(loaded.evaluate_grid(64)[1], kde.evaluate_grid(64)[1])
+    from scratchgen.density import GaussianMixture
+    with pytest.raises(ValueError, match="KernelDensity"):
+        GaussianMixture.load(tmp_path / "kde.npz")
