@@ -115,7 +115,7 @@ def figure_kde(out_dir: str, quick: bool) -> str:
 def figure_sampling(out_dir: str, quick: bool) -> str:
     n = 2000 if quick else 20000
     x = data.lecture_mixture_1d(1000, seed=2)
-    gmm = GaussianMixture(3, n_init=3, seed=0).fit(x)
+    gmm = GaussianMixture(3, n_init=1 if quick else 3, seed=0).fit(x)
     kde = KernelDensity("cv", seed=0).fit(x)
     grid = np.linspace(-9, 9, 600)
     fig, axes = plt.subplots(2, 3, figsize=(15, 9))
@@ -133,11 +133,11 @@ def figure_sampling(out_dir: str, quick: bool) -> str:
     ax.set_title("GMM (K = 3) and KDE (cv bandwidth) of p(x), N = 1000", fontsize=10)
     ax.legend(fontsize=8)
 
-    ring = data.ring_of_gaussians(1000 if quick else 3000, std=0.1, seed=0)
-    gmm2 = GaussianMixture(8, n_init=3, seed=0).fit(ring)
+    ring = data.ring_of_gaussians(500 if quick else 3000, std=0.1, seed=0)
+    gmm2 = GaussianMixture(8, n_init=1 if quick else 3, seed=0).fit(ring)
     kde2 = KernelDensity("cv", seed=0).fit(ring)
     m = 500 if quick else 3000
-    (gx, gy), density = kde2.evaluate_grid(200, grid_bounds=((-3, 3), (-3, 3)))
+    (gx, gy), density = kde2.evaluate_grid(100 if quick else 200, grid_bounds=((-3, 3), (-3, 3)))
     axes[1, 0].contourf(gx, gy, density.T, levels=30, cmap="viridis")
     axes[1, 0].plot(ring[:, 0], ring[:, 1], "w.", ms=1, alpha=0.3)
     axes[1, 0].set_title(f"KDE density (cv bandwidth {kde2.bandwidth_:.3f}), FFT grid")
