@@ -30,6 +30,7 @@ instead of spinning, which on a busy 2-core machine was the difference between 8
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -74,14 +75,22 @@ class _Numba:
 
     kernels: Any = None
     blas_controller: Any = None
+    has_blas = True  # numba's np.dot calls SciPy's BLAS; without SciPy the convs take the generic path
 
     @classmethod
     def load(cls) -> Any:
         if cls.kernels is None:
             import numba
-            import scipy.linalg.cython_blas  # noqa: F401  (the BLAS numba's np.dot calls; load it first)
             from threadpoolctl import ThreadpoolController
 
+            try:
+                import scipy.linalg.cython_blas  # noqa: F401  (load it before threadpoolctl looks)
+            except ImportError:
+                cls.has_blas = False
+                warnings.warn(
+                    "SciPy is not installed: convolutions run on the slower generic path "
+                    "(pip install scipy for the numba kernels)", RuntimeWarning, stacklevel=3,
+                )
             if "NUMBA_THREADING_LAYER" not in os.environ:
                 numba.config.THREADING_LAYER = "workqueue"
             from autograd_lite.kernels import numba_kernels
@@ -94,6 +103,14 @@ class _Numba:
     def one_blas_thread(cls) -> Any:
         """A context in which BLAS runs single-threaded (numba's pool supplies the parallelism)."""
         return cls.blas_controller.limit(limits=1, user_api="blas")
+
+
+def _conv_uses_numba(*arrays: Array) -> bool:
+    """uses_numba, and the BLAS that numba's GEMM calls is there."""
+    if not uses_numba(*arrays):
+        return False
+    _Numba.load()
+    return _Numba.has_blas
 
 
 def _block_size(n_batch: int, out_hw: Pair) -> int:
@@ -146,7 +163,7 @@ def conv2d_forward(
     check_geometry(stride, padding, dilation)
     kernel_hw = (w.shape[2], w.shape[3])
     out_hw = conv_output_size(x.shape[2:], kernel_hw, stride, padding, dilation)
-    if not uses_numba(x, w, bias):
+    if not _conv_uses_numba(x, w, bias):
         return generic.conv2d_forward(x, w, bias, stride, padding, dilation, out_hw)
     kernels = _Numba.load()
     n, c_out = x.shape[0], w.shape[0]
@@ -177,7 +194,7 @@ def conv2d_input_grad(
     if w.shape[1] != input_shape[1]:
         raise ValueError(f"weight shape {tuple(w.shape)} does not match input shape {input_shape}")
     _check_same_dtype(grad_out=grad_out, weight=w)
-    if not uses_numba(grad_out, w):
+    if not _conv_uses_numba(grad_out, w):
         return generic.conv2d_input_grad(grad_out, w, input_shape, stride, padding, dilation)
     kernels = _Numba.load()
     n, c_out = grad_out.shape[:2]
@@ -204,7 +221,7 @@ def conv2d_weight_grad(
     out_hw = conv_output_size(x.shape[2:], kernel_hw, stride, padding, dilation)
     _check_grad_shape(grad_out, (x.shape[0], grad_out.shape[1], *out_hw))
     _check_same_dtype(input=x, grad_out=grad_out)
-    if not uses_numba(x, grad_out):
+    if not _conv_uses_numba(x, grad_out):
         return generic.conv2d_weight_grad(x, grad_out, kernel_hw, stride, padding, dilation)
     kernels = _Numba.load()
     n, c_out = grad_out.shape[:2]

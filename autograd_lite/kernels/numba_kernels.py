@@ -24,6 +24,17 @@ from numba import njit, prange
 
 
 @njit(cache=True)
+def _inside_range(offset, stride, size, count):
+    """The outputs j in [lo, hi) whose tap j*stride + offset lies inside 0..size-1.
+
+    Computing the range once lets the copy loops run without a bounds test per pixel (so they vectorise).
+    """
+    lo = max(0, -(offset // stride))  # ceil(-offset / stride)
+    hi = min(count, (size - 1 - offset) // stride + 1)
+    return lo, max(lo, hi)
+
+
+@njit(cache=True)
 def im2col_block(x, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, cols):
     """cols[(c,p,q), (n - n0, i, j)] = x[n, c, i*sh + p*dh - ph, j*sw + q*dw - pw] for samples n0 <= n < n1."""
     channels, height, width = x.shape[1], x.shape[2], x.shape[3]
@@ -32,17 +43,22 @@ def im2col_block(x, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, cols):
         for p in range(kh):
             for q in range(kw):
                 row = (c * kh + p) * kw + q
+                offset = q * dw - pw
+                lo, hi = _inside_range(offset, sw, width, out_w)
                 for n in range(n0, n1):
-                    start = (n - n0) * plane
                     for i in range(out_h):
                         y = i * sh + p * dh - ph
-                        inside_rows = 0 <= y < height
-                        for j in range(out_w):
-                            x_col = j * sw + q * dw - pw
-                            if inside_rows and 0 <= x_col < width:
-                                cols[row, start + i * out_w + j] = x[n, c, y, x_col]
-                            else:
-                                cols[row, start + i * out_w + j] = 0
+                        start = (n - n0) * plane + i * out_w
+                        if y < 0 or y >= height:
+                            for j in range(out_w):
+                                cols[row, start + j] = 0
+                            continue
+                        for j in range(lo):
+                            cols[row, start + j] = 0
+                        for j in range(lo, hi):
+                            cols[row, start + j] = x[n, c, y, j * sw + offset]
+                        for j in range(hi, out_w):
+                            cols[row, start + j] = 0
     return cols
 
 
@@ -52,19 +68,19 @@ def col2im_block(cols, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, ima
     channels, height, width = image.shape[1], image.shape[2], image.shape[3]
     plane = out_h * out_w
     for n in range(n0, n1):
-        start = (n - n0) * plane
         for c in range(channels):
             for p in range(kh):
                 for q in range(kw):
                     row = (c * kh + p) * kw + q
+                    offset = q * dw - pw
+                    lo, hi = _inside_range(offset, sw, width, out_w)
                     for i in range(out_h):
                         y = i * sh + p * dh - ph
                         if y < 0 or y >= height:
                             continue
-                        for j in range(out_w):
-                            x_col = j * sw + q * dw - pw
-                            if 0 <= x_col < width:
-                                image[n, c, y, x_col] += cols[row, start + i * out_w + j]
+                        start = (n - n0) * plane + i * out_w
+                        for j in range(lo, hi):
+                            image[n, c, y, j * sw + offset] += cols[row, start + j]
     return image
 
 

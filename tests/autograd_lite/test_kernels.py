@@ -6,6 +6,9 @@ Every test runs on both kernel paths (the ``path`` fixture); the generic path al
 from __future__ import annotations
 
 import contextlib
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -341,3 +344,27 @@ def test_conv_transpose2d_and_pooling_bad_input(path):
             kernels.avg_pool2d_forward(np.zeros((1, 1, 3, 3)), 4)
         with pytest.raises(TypeError, match="float32.*float64"):
             kernels.conv2d_forward(np.zeros((1, 1, 3, 3), np.float32), np.zeros((1, 1, 3, 3)))
+
+
+# ------------------------------------------------------------------------------------------- dispatch
+
+
+def test_environment_variable_switches_numba_off_at_import():
+    code = "import numpy; from autograd_lite import kernels; print(kernels.uses_numba(numpy.ones(1)))"
+    for value, expected in (("1", "False"), ("0", "True")):
+        env = {**os.environ, kernels.DISABLE_NUMBA_VARIABLE: value}
+        result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+        assert result.stdout.strip() == expected
+
+
+def test_without_scipy_blas_convs_fall_back_to_the_generic_path(monkeypatch):
+    rng = np.random.default_rng(8)
+    x, w = rng.standard_normal((3, 2, 5, 5)), rng.standard_normal((4, 2, 3, 3))
+    calls = []
+    original = kernels.generic.conv2d_forward
+    monkeypatch.setattr(kernels.generic, "conv2d_forward", lambda *a: calls.append(1) or original(*a))
+    with_blas = kernels.conv2d_forward(x, w, None, 1, 1)
+    assert calls == []
+    monkeypatch.setattr(kernels._Numba, "has_blas", False)
+    np.testing.assert_allclose(kernels.conv2d_forward(x, w, None, 1, 1), with_blas, rtol=1e-12)
+    assert calls == [1]
