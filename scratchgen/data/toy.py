@@ -26,7 +26,9 @@ def _check_n(n: int) -> int:
     return int(n)
 
 
-def lecture_mixture_1d(n: int, seed: Seed = None, return_components: bool = False):
+def lecture_mixture_1d(
+    n: int, seed: Seed = None, return_components: bool = False
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Samples of the lecture's mixture w = [0.3, 0.4, 0.3], mu = [-5, 0, 5], sigma = [0.8, 1.0, 0.5].
 
     Drawn in the lecture's two steps: pick a component k with probability w_k, then x ~ N(mu_k, sigma_k^2).

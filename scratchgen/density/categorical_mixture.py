@@ -17,6 +17,7 @@ Written with one-hot features, both steps are single matrix products.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from scratchgen.sampling import as_generator, sample_discrete
 
@@ -96,7 +97,7 @@ class CategoricalMixture:
         weights = (n_k + 10 * np.finfo(np.float64).eps) / (n_k.sum() + 10 * len(n_k) * np.finfo(np.float64).eps)
         return weights, theta
 
-    def fit(self, X, sample_weight=None) -> CategoricalMixture:
+    def fit(self, X: ArrayLike, sample_weight: ArrayLike | None = None) -> CategoricalMixture:
         """Fit by EM from ``n_init`` initialisations; returns self."""
         X = self._check_categories(X, self.n_categories)
         n, D = X.shape
@@ -139,26 +140,26 @@ class CategoricalMixture:
         return self
 
     # ------------------------------------------------------------------------------------- inference
-    def _log_joint_of(self, X) -> np.ndarray:
+    def _log_joint_of(self, X: ArrayLike) -> np.ndarray:
         check_is_fitted(self, "probabilities_")
         X = self._check_categories(X, self.n_categories_)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} features, but the model was fitted on {self.n_features_in_}")
         return self._log_joint(one_hot(X, self.n_categories_), self.weights_, np.log(self.probabilities_))
 
-    def score_samples(self, X) -> np.ndarray:
+    def score_samples(self, X: ArrayLike) -> np.ndarray:
         """log p(x) in nats for each sample."""
         return self._e_step(self._log_joint_of(X))[1]
 
-    def score(self, X) -> float:
+    def score(self, X: ArrayLike) -> float:
         """Mean log-likelihood in nats (its negative is the test NLL the digits models report)."""
         return float(np.mean(self.score_samples(X)))
 
-    def predict_proba(self, X) -> np.ndarray:
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Responsibilities p(k|x), shape (n, K)."""
         return self._e_step(self._log_joint_of(X))[0]
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: ArrayLike) -> np.ndarray:
         return np.argmax(self.predict_proba(X), axis=1)
 
     def sample(self, n: int, rng: Seed = None) -> np.ndarray:

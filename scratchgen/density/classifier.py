@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._validation import check_data, check_is_fitted, logsumexp_rows
 
@@ -31,7 +32,7 @@ class GenerativeClassifier:
         self.estimator = estimator
         self.priors = priors
 
-    def fit(self, X, y) -> GenerativeClassifier:
+    def fit(self, X: ArrayLike, y: ArrayLike) -> GenerativeClassifier:
         """Fit p(x | y = c) on the samples of each class c, and p(y)."""
         X = check_data(X)
         y = np.asarray(y)
@@ -59,30 +60,30 @@ class GenerativeClassifier:
             self.estimators_.append(estimator)
         return self
 
-    def joint_log_likelihood(self, X) -> np.ndarray:
+    def joint_log_likelihood(self, X: ArrayLike) -> np.ndarray:
         """log p(x, y=c) = log p(x | c) + log p(c), shape (n, n_classes)."""
         check_is_fitted(self, "estimators_")
         X = check_data(X)
         return np.column_stack([e.score_samples(X) for e in self.estimators_]) + self.log_priors_
 
-    def score_samples(self, X) -> np.ndarray:
+    def score_samples(self, X: ArrayLike) -> np.ndarray:
         """log p(x) = log sum_c p(x | c) p(c): low values flag out-of-distribution inputs."""
         return logsumexp_rows(self.joint_log_likelihood(X))
 
-    def predict_log_proba(self, X) -> np.ndarray:
+    def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
         """log p(y | x) = log p(x, y) - log p(x), shape (n, n_classes)."""
         joint = self.joint_log_likelihood(X)
         return joint - logsumexp_rows(joint)[:, None]
 
-    def predict_proba(self, X) -> np.ndarray:
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """p(y | x) by Bayes' rule, shape (n, n_classes); rows sum to 1."""
         return np.exp(self.predict_log_proba(X))
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """The most probable class argmax_c p(c | x)."""
         check_is_fitted(self, "estimators_")
         return self.classes_[np.argmax(self.joint_log_likelihood(X), axis=1)]
 
-    def score(self, X, y) -> float:
+    def score(self, X: ArrayLike, y: ArrayLike) -> float:
         """Accuracy of ``predict`` on (X, y)."""
         return float(np.mean(self.predict(X) == np.asarray(y)))

@@ -22,6 +22,7 @@ one matrix product for all components at once.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from scratchgen.sampling import as_generator, sample_discrete
 
@@ -266,7 +267,7 @@ class GaussianMixture(SaveLoadMixin):
         return weights, means_m, covariances
 
     # --------------------------------------------------------------------------------------------- fit
-    def fit(self, X, sample_weight=None) -> GaussianMixture:
+    def fit(self, X: ArrayLike, sample_weight: ArrayLike | None = None) -> GaussianMixture:
         """Fit by EM from ``n_init`` initialisations (see the class docstring); returns self."""
         X = check_data(X)
         sample_weight = check_sample_weight(sample_weight, len(X))
@@ -322,25 +323,25 @@ class GaussianMixture(SaveLoadMixin):
         self.precisions_cholesky_, self._log_det = precision_cholesky(full)
 
     # ------------------------------------------------------------------------------------- inference
-    def _e_step(self, X) -> tuple[np.ndarray, np.ndarray]:
+    def _e_step(self, X: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         check_is_fitted(self, "means_")
         X = check_data(X, n_features=self.n_features_in_)
         return e_step(X, self.weights_, self.means_, self.precisions_cholesky_, self._log_det)
 
-    def score_samples(self, X) -> np.ndarray:
+    def score_samples(self, X: ArrayLike) -> np.ndarray:
         """log p(x) for each sample, shape (n,)."""
         return self._e_step(X)[1]
 
-    def score(self, X, sample_weight=None) -> float:
+    def score(self, X: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
         """Mean log-likelihood (1/N) sum_i log p(x_i) (weighted mean with ``sample_weight``)."""
         log_px = self.score_samples(X)
         return float(np.average(log_px, weights=check_sample_weight(sample_weight, len(log_px))))
 
-    def predict_proba(self, X) -> np.ndarray:
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Responsibilities p(k|x), shape (n, K); each row sums to 1."""
         return self._e_step(X)[0]
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """The most responsible component argmax_k p(k|x) of each sample."""
         return np.argmax(self.predict_proba(X), axis=1)
 
@@ -350,17 +351,18 @@ class GaussianMixture(SaveLoadMixin):
         K, d = self.means_.shape
         return K - 1 + K * d + _n_covariance_parameters(self.covariance_type, K, d)
 
-    def bic(self, X) -> float:
+    def bic(self, X: ArrayLike) -> float:
         """Bayesian information criterion -2 log L + p log N (lower is better)."""
         X = check_data(X)
         return -2 * self.score(X) * len(X) + self.n_parameters() * np.log(len(X))
 
-    def aic(self, X) -> float:
+    def aic(self, X: ArrayLike) -> float:
         """Akaike information criterion -2 log L + 2 p (lower is better)."""
         X = check_data(X)
         return -2 * self.score(X) * len(X) + 2 * self.n_parameters()
 
-    def sample(self, n: int, rng: Seed = None, return_components: bool = False):
+    def sample(self, n: int, rng: Seed = None,
+               return_components: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """n samples by the lecture's two steps, in random order (not grouped by component).
 
         1. choose a component k with probability w_k (discrete inverse transform sampling);

@@ -19,6 +19,7 @@ to draw from it, ``sample`` (pick x_i with probability p_i, then add u ~ K_H).
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from scratchgen.sampling import as_generator, sample_discrete
 
@@ -185,7 +186,7 @@ class KernelDensity(SaveLoadMixin):
         self.seed = seed
 
     # --------------------------------------------------------------------------------------------- fit
-    def fit(self, X, sample_weight=None) -> KernelDensity:
+    def fit(self, X: ArrayLike, sample_weight: ArrayLike | None = None) -> KernelDensity:
         """Store the samples (and weights) and choose the bandwidth; returns self."""
         X = check_data(X)
         n, d = X.shape
@@ -305,7 +306,7 @@ class KernelDensity(SaveLoadMixin):
         return float(best * (n_eff_subset / self.n_effective_) ** (1.0 / (d + 4)))
 
     # ------------------------------------------------------------------------------------- evaluation
-    def score_samples(self, X) -> np.ndarray:
+    def score_samples(self, X: ArrayLike) -> np.ndarray:
         """log p_hat(x) for each row of X, exact (every sample counts); -inf where the density is 0."""
         check_is_fitted(self, "bandwidth_")
         X = check_data(X, n_features=self.n_features_in_)
@@ -316,11 +317,11 @@ class KernelDensity(SaveLoadMixin):
             log_p[(X[:, 0] < low) | (X[:, 0] > high)] = -np.inf
         return log_p
 
-    def score(self, X) -> float:
+    def score(self, X: ArrayLike) -> float:
         """Mean log-likelihood (1/m) sum_j log p_hat(x_j)."""
         return float(np.mean(self.score_samples(X)))
 
-    def pdf(self, X) -> np.ndarray:
+    def pdf(self, X: ArrayLike) -> np.ndarray:
         """p_hat(x) itself (exp of ``score_samples``)."""
         return np.exp(self.score_samples(X))
 
