@@ -53,13 +53,13 @@ def kernel_sums(queries: np.ndarray, data: np.ndarray, weights: np.ndarray, kern
     n = len(data)
     out = np.empty(m)
     rows = max(1, _BLOCK // n)
-    data_sq = np.sum(data**2, axis=1)
+    data_sq, minus_two_data_t = np.sum(data**2, axis=1), -2.0 * data.T
 
     def squared_distances(q: np.ndarray) -> np.ndarray:
         if d == 1:
             r2 = q - data[:, 0]
             return np.multiply(r2, r2, out=r2)
-        r2 = q @ (-2.0 * data.T)
+        r2 = q @ minus_two_data_t
         r2 += data_sq
         r2 += np.sum(q**2, axis=1)[:, None]
         return np.maximum(r2, 0.0, out=r2)             # rounding can make tiny distances negative
