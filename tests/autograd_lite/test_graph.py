@@ -172,9 +172,9 @@ def test_grad_with_create_graph_gives_a_differentiable_gradient(x):
     """d/dx of d/dx x^3 (from grad with create_graph=True) is 6x."""
     t = Tensor(x, requires_grad=True)
     (first,) = al.grad((t**3).sum(), t, create_graph=True)
-    np.testing.assert_allclose(first.numpy(), 3 * x * x, rtol=1e-12)
+    np.testing.assert_allclose(first.numpy(), 3 * x * x, rtol=1e-12, atol=1e-300)
     (second,) = al.grad(first.sum(), t)
-    np.testing.assert_allclose(second.numpy(), 6 * x, rtol=1e-12)
+    np.testing.assert_allclose(second.numpy(), 6 * x, rtol=1e-12, atol=1e-300)
 
 
 def test_third_derivative_through_nested_grads():
