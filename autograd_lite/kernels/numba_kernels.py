@@ -34,31 +34,76 @@ def _inside_range(offset, stride, size, count):
     return lo, max(lo, hi)
 
 
+# The copy loops below index 1-D views with a counter that starts at 0: then numba knows no index is
+# negative, drops its wrap-around test and the loop vectorises (we measured 0.1 against 1.3 ns a pixel).
+
+
+@njit(cache=True)
+def _fill_zero(out):
+    for k in range(out.size):
+        out[k] = 0
+
+
+@njit(cache=True)
+def _copy(out, source):
+    for k in range(out.size):
+        out[k] = source[k]
+
+
+@njit(cache=True)
+def _copy_plus(out, source, value):
+    for k in range(out.size):
+        out[k] = source[k] + value
+
+
+@njit(cache=True)
+def _add(out, source):
+    for k in range(out.size):
+        out[k] += source[k]
+
+
 @njit(cache=True)
 def im2col_block(x, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, cols):
-    """cols[(c,p,q), (n - n0, i, j)] = x[n, c, i*sh + p*dh - ph, j*sw + q*dw - pw] for samples n0 <= n < n1."""
-    channels, height, width = x.shape[1], x.shape[2], x.shape[3]
+    """cols[(c,p,q), (n - n0, i, j)] = x[n, c, i*sh + p*dh - ph, j*sw + q*dw - pw] for samples n0 <= n < n1.
+
+    ``x`` must be C-contiguous. When stride is 1 and the output is as wide as the input (a 'same' conv, the
+    common case), output pixel k = i*W + j reads input pixel k + shift of the flattened plane, so each
+    output plane is one shifted copy plus a fix-up of the pixels whose tap fell off the left or right.
+    """
+    n_batch, channels, height, width = x.shape
     plane = out_h * out_w
+    flat = sh == 1 and sw == 1 and out_w == width
+    x_planes = x.reshape(n_batch, channels, height * width)
     for c in range(channels):
         for p in range(kh):
+            row_offset = p * dh - ph
+            i_lo, i_hi = _inside_range(row_offset, sh, height, out_h)
             for q in range(kw):
                 row = (c * kh + p) * kw + q
                 offset = q * dw - pw
                 lo, hi = _inside_range(offset, sw, width, out_w)
                 for n in range(n0, n1):
-                    for i in range(out_h):
-                        y = i * sh + p * dh - ph
-                        start = (n - n0) * plane + i * out_w
-                        if y < 0 or y >= height:
-                            for j in range(out_w):
-                                cols[row, start + j] = 0
-                            continue
-                        for j in range(lo):
-                            cols[row, start + j] = 0
-                        for j in range(lo, hi):
-                            cols[row, start + j] = x[n, c, y, j * sw + offset]
-                        for j in range(hi, out_w):
-                            cols[row, start + j] = 0
+                    out = cols[row, (n - n0) * plane : (n - n0 + 1) * plane]
+                    _fill_zero(out[: i_lo * out_w])
+                    _fill_zero(out[i_hi * out_w :])
+                    if flat:
+                        shift = row_offset * width + offset
+                        first = max(i_lo * out_w, -shift)
+                        last = max(first, min(i_hi * out_w, height * width - shift))
+                        _fill_zero(out[i_lo * out_w : first])
+                        _fill_zero(out[last : i_hi * out_w])
+                        _copy(out[first:last], x_planes[n, c, first + shift : last + shift])
+                        for i in range(i_lo, i_hi):
+                            _fill_zero(out[i * out_w : i * out_w + lo])
+                            _fill_zero(out[i * out_w + hi : (i + 1) * out_w])
+                        continue
+                    for i in range(i_lo, i_hi):
+                        y = i * sh + row_offset
+                        _fill_zero(out[i * out_w : i * out_w + lo])
+                        if hi > lo:
+                            _copy(out[i * out_w + lo : i * out_w + hi],
+                                  x[n, c, y, lo * sw + offset : (hi - 1) * sw + offset + 1 : sw])
+                        _fill_zero(out[i * out_w + hi : (i + 1) * out_w])
     return cols
 
 
@@ -70,17 +115,19 @@ def col2im_block(cols, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, ima
     for n in range(n0, n1):
         for c in range(channels):
             for p in range(kh):
+                row_offset = p * dh - ph
+                i_lo, i_hi = _inside_range(row_offset, sh, height, out_h)
                 for q in range(kw):
                     row = (c * kh + p) * kw + q
                     offset = q * dw - pw
                     lo, hi = _inside_range(offset, sw, width, out_w)
-                    for i in range(out_h):
-                        y = i * sh + p * dh - ph
-                        if y < 0 or y >= height:
-                            continue
-                        start = (n - n0) * plane + i * out_w
-                        for j in range(lo, hi):
-                            image[n, c, y, j * sw + offset] += cols[row, start + j]
+                    if hi == lo:
+                        continue
+                    start = (n - n0) * plane
+                    for i in range(i_lo, i_hi):
+                        y = i * sh + row_offset
+                        _add(image[n, c, y, lo * sw + offset : (hi - 1) * sw + offset + 1 : sw],
+                             cols[row, start + i * out_w + lo : start + i * out_w + hi])
     return image
 
 
@@ -90,8 +137,7 @@ def _gather_block(grad_out, n0, n1, block_grad):
     channels, plane = grad_out.shape[1], grad_out.shape[2]
     for n in range(n0, n1):
         for o in range(channels):
-            for pixel in range(plane):
-                block_grad[o, (n - n0) * plane + pixel] = grad_out[n, o, pixel]
+            _copy(block_grad[o, (n - n0) * plane : (n - n0 + 1) * plane], grad_out[n, o])
     return block_grad
 
 
@@ -109,8 +155,7 @@ def conv2d_forward(x, w_matrix, bias, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out
         product = np.dot(w_matrix, cols)
         for n in range(n0, n1):
             for o in range(c_out):
-                for pixel in range(plane):
-                    y[n, o, pixel] = product[o, (n - n0) * plane + pixel] + bias[o]
+                _copy_plus(y[n, o], product[o, (n - n0) * plane : (n - n0 + 1) * plane], bias[o])
     return y
 
 
