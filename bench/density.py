@@ -24,7 +24,9 @@ from scratchgen.density import GaussianMixture, KernelDensity
 
 
 def best_time(f, repeat: int) -> float:
-    """The fastest of ``repeat`` runs, in seconds (the least disturbed by other work on the machine)."""
+    """The fastest of ``repeat`` runs after one warm-up run, in seconds (the least disturbed by other work
+    on the machine)."""
+    f()
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
@@ -109,7 +111,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     repeat = 1 if args.quick else 3
     print(f"numpy {np.__version__}, {os.cpu_count()} CPU cores; best of {repeat}; ratio = reference / ours")
     return [
-        bench_gmm(20 if args.quick else 100, 1 if args.quick else 2),
+        bench_gmm(10 if args.quick else 100, 1),
         bench_kde_exact(1, repeat),
         bench_kde_exact(2, repeat),
         bench_kde_grid(repeat if args.quick else 7),

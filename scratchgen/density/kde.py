@@ -129,16 +129,24 @@ def linear_binning(X: np.ndarray, weights: np.ndarray | None, low: np.ndarray, s
 
     ``weights`` None means 1/n each (then the counting needs no weighted pass). Samples must lie in the grid.
     """
-    position = (X - low) * (1.0 / step)
+    position = X - low
+    position *= 1.0 / step
     index = position.astype(np.intp)                   # floor, since every position is >= 0
-    np.minimum(index, np.array(shape) - 2, out=index)  # a sample on the last node belongs to the last cell
-    position -= index                                  # now the fraction of the way to the next node
     if X.shape[1] == 1:
-        i, frac = index[:, 0], position[:, 0]
-        right = np.bincount(i, weights=frac if weights is None else frac * weights, minlength=shape[0])
-        counts = np.bincount(i, weights=weights, minlength=shape[0]) - right   # the left shares: w (1 - frac)
+        m = shape[0]
+        i = index[:, 0]
+        position -= index                              # now the fraction of the way to the next node
+        frac = position[:, 0]
+        # Node i gets w (1 - frac), node i + 1 gets w frac; a sample on the last node (i = m - 1, frac = 0)
+        # sends nothing to the extra node m, which is folded back for exact conservation of the total.
+        right = np.bincount(i, weights=frac if weights is None else frac * weights, minlength=m + 1)
+        counts = np.bincount(i, weights=weights, minlength=m + 1) - right
         counts[1:] += right[:-1]
+        counts[m - 1] += counts[m]
+        counts = counts[:m]
     else:
+        np.minimum(index, np.array(shape) - 2, out=index)  # a sample on the last node goes to the last cell
+        position -= index
         counts = np.zeros(int(np.prod(shape)))
         for corner in np.ndindex(2, 2):
             node = (index[:, 0] + corner[0]) * shape[1] + index[:, 1] + corner[1]

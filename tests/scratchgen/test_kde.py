@@ -224,3 +224,21 @@ def test_save_and_load_round_trip(tmp_path, kwargs):
     from scratchgen.density import GaussianMixture
     with pytest.raises(ValueError, match="KernelDensity"):
         GaussianMixture.load(tmp_path / "kde.npz")
+
+
+@settings(deadline=None, max_examples=20)
+@given(seed=st.integers(0, 10**6), d=st.integers(1, 2), weighted=st.booleans())
+def test_linear_binning_keeps_total_and_mean(seed, d, weighted):
+    from scratchgen.density.kde import linear_binning
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, (200, d))
+    X[:2] = [[-1.0] * d, [1.0] * d]                    # samples on the first and the last node
+    weights = rng.random(200) if weighted else None
+    shape = (17,) * d
+    counts = linear_binning(X, weights, np.full(d, -1.0), np.full(d, 2.0 / 16), shape)
+    p = np.full(200, 1 / 200) if weights is None else weights
+    assert counts.shape == shape and np.all(counts >= -1e-15)
+    assert counts.sum() == pytest.approx(p.sum(), rel=1e-12)
+    nodes = np.meshgrid(*[np.linspace(-1, 1, 17)] * d, indexing="ij")
+    for axis in range(d):
+        np.testing.assert_allclose(np.sum(counts * nodes[axis]), p @ X[:, axis], atol=1e-12)
