@@ -79,63 +79,70 @@ def _n_covariance_parameters(covariance_type: str, n_components: int, d: int) ->
 
 
 # ----------------------------------------------------------------------------------------------- E and M
+# Responsibilities are stored component-major, shape (K, n): the sums and maxima over k then combine K
+# contiguous rows element-wise, and the M-step's products read each component's row contiguously.
+
 def log_weighted_densities(X: np.ndarray, weights: np.ndarray, means: np.ndarray, prec_chol: np.ndarray,
                            log_det: np.ndarray) -> np.ndarray:
-    """log w_k + log N(x_i | mu_k, Sigma_k) for all i and k, shape (n, K).
+    """log w_k + log N(x_i | mu_k, Sigma_k) for all k and i, shape (K, n).
 
-    All components in one matrix product: X @ [U_1 ... U_K] gives every (x_i U_k), then mu_k U_k is
-    subtracted, so that ||(x_i - mu_k) U_k||^2 is the Mahalanobis distance.
+    All components in one matrix product: stacking the U_k^T gives every U_k^T x_i at once; subtracting
+    U_k^T mu_k leaves z = U_k^T (x_i - mu_k), whose squared length is the Mahalanobis distance.
     """
-    n, d = X.shape
-    K = len(weights)
-    U = np.transpose(prec_chol, (1, 0, 2)).reshape(d, K * d)          # [U_1 | U_2 | ... | U_K]
-    mu_U = np.einsum("kd,kde->ke", means, prec_chol).reshape(K * d)
-    z = X @ U - mu_U                                                    # (n, K*d)
-    mahalanobis = np.einsum("nkd,nkd->nk", z.reshape(n, K, d), z.reshape(n, K, d))
-    return np.log(weights) + log_det - 0.5 * (d * np.log(2 * np.pi) + mahalanobis)
+    K, d = means.shape
+    stacked = np.swapaxes(prec_chol, 1, 2).reshape(K * d, d)          # [U_1^T; U_2^T; ...; U_K^T]
+    z = stacked @ X.T                                                   # (K*d, n)
+    z -= np.einsum("kje,kj->ke", prec_chol, means).reshape(K * d, 1)   # U_k^T mu_k
+    z *= z
+    mahalanobis = z.reshape(K, d, -1).sum(axis=1)                       # (K, n)
+    constant = np.log(weights) + log_det - 0.5 * d * np.log(2 * np.pi)
+    mahalanobis *= -0.5
+    mahalanobis += constant[:, None]
+    return mahalanobis
 
 
 def e_step(X: np.ndarray, weights: np.ndarray, means: np.ndarray, prec_chol: np.ndarray,
            log_det: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Responsibilities p(k|x_i), shape (n, K), and log p(x_i), shape (n,).
+    """Responsibilities p(k|x_i), shape (K, n), and log p(x_i), shape (n,).
 
     p(k|x) = w_k N(x|mu_k, Sigma_k) / sum_j w_j N(x|mu_j, Sigma_j), by log-sum-exp over k, block by block.
     """
     n = len(X)
-    responsibilities = np.empty((n, len(weights)))
+    responsibilities = np.empty((len(weights), n))
     log_px = np.empty(n)
     for start in range(0, n, _CHUNK_ROWS):
         rows = slice(start, start + _CHUNK_ROWS)
         a = log_weighted_densities(X[rows], weights, means, prec_chol, log_det)
-        top = np.max(a, axis=1, keepdims=True)
-        e = np.exp(a - top)                       # the largest term of each row is exp(0) = 1
-        total = np.sum(e, axis=1, keepdims=True)
-        responsibilities[rows] = e / total
-        log_px[rows] = (top + np.log(total))[:, 0]
+        top = np.max(a, axis=0)
+        a -= top
+        e = np.exp(a, out=a)                      # the largest term of each column is exp(0) = 1
+        total = np.sum(e, axis=0)
+        responsibilities[:, rows] = e / total
+        log_px[rows] = top + np.log(total)
     return responsibilities, log_px
 
 
 def m_step(X: np.ndarray, responsibilities: np.ndarray, sample_weight: np.ndarray | None,
            covariance_type: str, reg_covar: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """New (w_k, mu_k, Sigma_k) from the responsibilities: the M-step equations of the module docstring."""
-    r = responsibilities if sample_weight is None else responsibilities * sample_weight[:, None]
-    n_k = r.sum(axis=0) + 10 * np.finfo(np.float64).eps   # N_k; the eps keeps an empty component finite
+    """New (w_k, mu_k, Sigma_k) from the responsibilities (K, n): the M-step equations of the module
+    docstring."""
+    r = responsibilities if sample_weight is None else responsibilities * sample_weight
+    n_k = r.sum(axis=1) + 10 * np.finfo(np.float64).eps   # N_k; the eps keeps an empty component finite
     weights = n_k / n_k.sum()
-    means = (r.T @ X) / n_k[:, None]
+    means = (r @ X) / n_k[:, None]
     d = X.shape[1]
-    # Feature-major copies (d, n) and (K, n): each product below then streams through contiguous rows.
-    XT, rT = np.ascontiguousarray(X.T), np.ascontiguousarray(r.T)
+    XT = np.ascontiguousarray(X.T)                         # feature-major (d, n): contiguous rows below
     if covariance_type in ("full", "tied"):
         covariances = np.empty((len(n_k), d, d))
         for k in range(len(n_k)):                          # K small BLAS products, centred for accuracy
             diff = XT - means[k][:, None]
-            covariances[k] = (diff * rT[k]) @ diff.T / n_k[k]
+            covariances[k] = (diff * r[k]) @ diff.T / n_k[k]
         if covariance_type == "tied":                      # the N_k-weighted average of the full ones
             covariances = np.tensordot(n_k, covariances, axes=1) / n_k.sum()
         covariances.reshape(-1, d * d)[:, :: d + 1] += reg_covar
         return weights, means, covariances
     # diag and spherical: the diagonal of the same centred sums
-    variances = np.stack([((XT - means[k][:, None]) ** 2) @ rT[k] for k in range(len(n_k))]) / n_k[:, None]
+    variances = np.stack([((XT - means[k][:, None]) ** 2) @ r[k] for k in range(len(n_k))]) / n_k[:, None]
     if covariance_type == "spherical":
         variances = variances.mean(axis=1)
     return weights, means, variances + reg_covar
@@ -246,7 +253,8 @@ class GaussianMixture(SaveLoadMixin):
             else:
                 centres = X[rng.choice(n, size=K, replace=False)]
             resp = hard_responsibilities(X, centres)
-        weights, means_m, covariances = m_step(X, resp, sample_weight, self.covariance_type, self.reg_covar)
+        weights, means_m, covariances = m_step(X, np.ascontiguousarray(resp.T), sample_weight,
+                                               self.covariance_type, self.reg_covar)
         if self.means_init is not None:
             means_m = means
         if self.weights_init is not None:
@@ -339,7 +347,7 @@ class GaussianMixture(SaveLoadMixin):
 
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Responsibilities p(k|x), shape (n, K); each row sums to 1."""
-        return self._e_step(X)[0]
+        return self._e_step(X)[0].T
 
     def predict(self, X: ArrayLike) -> np.ndarray:
         """The most responsible component argmax_k p(k|x) of each sample."""
