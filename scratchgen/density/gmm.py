@@ -38,7 +38,7 @@ from ._validation import (
 
 COVARIANCE_TYPES = ("full", "diag", "spherical", "tied")
 INITS = ("kmeans++", "random", "random_from_data")
-_CHUNK_ROWS = 8192  # rows per E-step block: the (rows, K, d) temporaries stay in cache
+_CHUNK_ROWS = 8192  # samples per E-step block: the (K * d, block) temporaries stay in the cache
 
 
 # ---------------------------------------------------------------------------------------------- covariances
