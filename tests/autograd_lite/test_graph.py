@@ -3,7 +3,9 @@ autograd_lite.grad (higher order, allow_unused), retain_grad, deep graphs, detac
 mixed precision, and what Tensor accepts as data."""
 from __future__ import annotations
 
+import gc
 import sys
+import weakref
 
 import numpy as np
 import pytest
@@ -297,6 +299,32 @@ def test_a_deep_chain_does_not_hit_the_recursion_limit():
     y.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), 1.0001**5000, rtol=1e-9)
     del y  # freeing the 5000-deep chain must not recurse either
+
+
+def test_a_graph_is_freed_by_reference_counting_alone():
+    """Ops hold their inputs and outputs hold their op, never the reverse: dropping the loss frees the
+    intermediate tensors at once, without the cycle collector."""
+    gc.disable()
+    try:
+        x = leaf([1.0, 2.0])
+        hidden = al.exp(x)
+        alive = weakref.ref(hidden)
+        loss = (hidden * 2).sum()
+        del hidden
+        assert alive() is not None
+        del loss
+        assert alive() is None
+    finally:
+        gc.enable()
+
+
+def test_backward_works_inside_no_grad():
+    """no_grad() stops recording, not differentiating: backward inside it still fills .grad."""
+    x = leaf([1.0, 2.0])
+    loss = (x * x).sum()
+    with al.no_grad():
+        loss.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0])
 
 
 def test_detach_cuts_the_graph():
