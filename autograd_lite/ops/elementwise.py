@@ -218,10 +218,12 @@ class Tanh(Function):
 
 class Sigmoid(Function):
     def forward(self, x):
-        # 0.5 (1 + tanh(x/2)) equals 1/(1+exp(-x)) and never overflows.
-        y = np.tanh(x * 0.5)
-        y *= 0.5
-        y += 0.5
+        # 1/(1 + e^-x) for x >= 0 and e^x/(1 + e^x) for x < 0, with e = exp(-|x|) <= 1: never overflows and
+        # keeps full relative precision in the negative tail (0.5 (1 + tanh(x/2)) rounds against 1 there:
+        # sigmoid(-17) came out 6e-8 instead of 4.1e-8 in float32, sigmoid(-40) 0 in float64).
+        e = np.exp(-np.abs(x))
+        y = np.maximum(e, x >= 0)  # the numerator: 1 where x >= 0, else e (np.where is 3x slower here)
+        y /= 1 + e
         return y
 
     def backward(self, gy):
