@@ -339,6 +339,15 @@ def test_softplus_is_finite_and_correct_at_large_magnitudes(dtype):
 
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_sigmoid_keeps_relative_precision_for_negative_inputs(dtype):
+    """sigmoid(x) for x in [-80, -5] is accurate to a few ulps, not rounded against 1 (e.g. to 0 at x = -40)."""
+    x = np.linspace(-80.0, -5.0, 16)
+    expected = 1 / (1 + np.exp(-x))
+    rtol = 1e-6 if dtype == np.float32 else 1e-14
+    np.testing.assert_allclose(al.sigmoid(Tensor(x.astype(dtype))).numpy(), expected, rtol=rtol, atol=0)
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 def test_sigmoid_is_finite_and_saturates_at_large_magnitudes(dtype):
     """sigmoid(+-1000) is 1 or 0 with a zero gradient, never NaN."""
     x = _leaf(EXTREME.astype(dtype))
