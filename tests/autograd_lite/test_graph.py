@@ -232,6 +232,15 @@ def test_grad_with_several_outputs_sums_their_gradients():
     np.testing.assert_allclose(g.numpy(), 2 * x.numpy() + 3)
 
 
+def test_grad_with_one_output_upstream_of_another():
+    """grad([y, 3y], x) with y = sum(x^2) is 4 * 2x: the ancestor output's own seed and the path through the
+    other output both count."""
+    x = leaf([1.0, 2.0])
+    y = (x * x).sum()
+    (g,) = al.grad([y, y * 3], x)
+    np.testing.assert_allclose(g.numpy(), 8 * x.numpy())
+
+
 def test_a_custom_function_plugs_into_backward():
     """A Function subclass written as in function.py's docstring differentiates (twice, too)."""
 
