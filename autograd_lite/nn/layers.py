@@ -203,6 +203,8 @@ class Embedding(Module):
 
     def forward(self, indices: Any) -> Tensor:
         indices = indices.numpy() if isinstance(indices, Tensor) else np.asarray(indices)
+        if isinstance(indices, np.ndarray) and indices.dtype.kind == "f" and np.all(indices == np.round(indices)):
+            indices = indices.astype(np.int64)  # a Tensor of whole numbers (Tensors are always float)
         if indices.dtype.kind not in "iu":
             raise TypeError(f"Embedding indices must be integers, got dtype {indices.dtype}")
         if indices.size and (indices.min() < 0 or indices.max() >= self.num_embeddings):

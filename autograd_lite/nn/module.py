@@ -115,6 +115,8 @@ class Module:
         """Every parameter and buffer as a NumPy array (a copy), by dotted name."""
         state = {name: np.array(param.numpy()) for name, param in self.named_parameters()}
         for name, value in self.named_buffers():
+            if value is None:  # a declared but unset buffer has nothing to save
+                continue
             value = value.numpy() if isinstance(value, Tensor) else backend.to_device(value, "cpu")
             state[name] = np.array(value)
         return state
