@@ -202,9 +202,10 @@ class Embedding(Module):
         self.weight = init.normal_(_empty((num_embeddings, embedding_dim), dtype), rng=rng)
 
     def forward(self, indices: Any) -> Tensor:
-        indices = indices.numpy() if isinstance(indices, Tensor) else np.asarray(indices)
-        if isinstance(indices, np.ndarray) and indices.dtype.kind == "f" and np.all(indices == np.round(indices)):
-            indices = indices.astype(np.int64)  # a Tensor of whole numbers (Tensors are always float)
+        if isinstance(indices, Tensor):  # Tensors are always float: accept whole numbers
+            values = indices.numpy()
+            indices = values.astype(np.int64) if np.all(values == np.round(values)) else values
+        indices = np.asarray(indices)
         if indices.dtype.kind not in "iu":
             raise TypeError(f"Embedding indices must be integers, got dtype {indices.dtype}")
         if indices.size and (indices.min() < 0 or indices.max() >= self.num_embeddings):
