@@ -371,7 +371,7 @@ class KernelDensity(SaveLoadMixin):
         step = (high - low) / (np.array(shape) - 1)
         counts = linear_binning(self.data_, None if self._uniform else self.weights_, low, step, shape)
 
-        # The kernel at every grid offset it can reach: H_axis cells either side per axis.
+        # The kernel at every grid offset it can reach: `half` nodes either side, per axis.
         std = np.sqrt(np.diag(self.kernel_covariance_))
         half = np.ceil(self._kernel.reach(d) * std / step).astype(int)
         if self.bounds is None:
@@ -384,17 +384,24 @@ class KernelDensity(SaveLoadMixin):
 
         if self.bounds is None:
             density = fft_convolve(counts, kernel_values)[tuple(slice(k, k + m) for k, m in zip(half, shape))]
-        else:                                 # add the mirror images of the binned counts, then convolve
+        else:
             m, k = shape[0], half[0]
-            cells = reflected_images(np.arange(m, dtype=float), 0.0 if np.isfinite(self._bounds[0]) else -np.inf,
-                                     m - 1.0 if np.isfinite(self._bounds[1]) else np.inf, k).astype(np.intp)
-            inside = (cells >= -k) & (cells <= m - 1 + k)
-            extended = np.bincount(cells[inside] + k, weights=np.broadcast_to(counts, cells.shape)[inside],
-                                   minlength=m + 2 * k)
-            density = fft_convolve(extended, kernel_values)[2 * k:2 * k + m]
+            density = fft_convolve(self._with_mirror_images(counts, k), kernel_values)[2 * k:2 * k + m]
         density = np.maximum(density, 0.0)    # FFT round-off can leave -1e-17 where the density is 0
-        axes = [lo + s * np.arange(m) for lo, s, m in zip(low, step, shape)]
+        axes = [np.linspace(lo, hi, m) for lo, hi, m in zip(low, high, shape)]
         return (axes[0], density) if d == 1 else (tuple(axes), density)
+
+    def _with_mirror_images(self, counts: np.ndarray, k: int) -> np.ndarray:
+        """The 1-D binned counts plus their mirror images at the finite bounds (grid nodes 0 and m - 1), on
+        the grid extended by k nodes either side: node i reflects to node -i at the lower bound, exactly as
+        the samples' images 2 low - x_i would bin."""
+        m = len(counts)
+        low = 0.0 if np.isfinite(self._bounds[0]) else -np.inf
+        high = m - 1.0 if np.isfinite(self._bounds[1]) else np.inf
+        nodes = reflected_images(np.arange(m, dtype=float), low, high, k).astype(np.intp)
+        inside = (nodes >= -k) & (nodes <= m - 1 + k)
+        return np.bincount(nodes[inside] + k, weights=np.broadcast_to(counts, nodes.shape)[inside],
+                           minlength=m + 2 * k)
 
     def _grid_shape(self, grid_points, d: int) -> tuple[int, ...]:
         if grid_points is None:
