@@ -99,7 +99,7 @@ def conv2d_input_grad(
     xp = array_namespace(grad_out, w)
     n, c_out, oh, ow = grad_out.shape
     w_matrix = xp.reshape(w, (c_out, -1))
-    cols = xp.matmul(xp.permute_dims(w_matrix, (1, 0)), xp.reshape(grad_out, (n, c_out, oh * ow)))
+    cols = xp.matmul(w_matrix.T, xp.reshape(grad_out, (n, c_out, oh * ow)))
     return col2im(cols, input_shape, (w.shape[2], w.shape[3]), stride, padding, dilation, (oh, ow))
 
 
