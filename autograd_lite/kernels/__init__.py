@@ -29,9 +29,10 @@ instead of spinning, which on a busy 2-core machine was the difference between 8
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -74,7 +75,7 @@ class _Numba:
     """The numba kernels, imported on first use together with the threading set-up they rely on."""
 
     kernels: Any = None
-    blas_controller: Any = None
+    blas_libraries: list = []
     has_blas = True  # numba's np.dot calls SciPy's BLAS; without SciPy the convs take the generic path
 
     @classmethod
@@ -95,14 +96,27 @@ class _Numba:
                 numba.config.THREADING_LAYER = "workqueue"
             from autograd_lite.kernels import numba_kernels
 
-            cls.blas_controller = ThreadpoolController()
+            libraries = ThreadpoolController().lib_controllers
+            cls.blas_libraries = [library for library in libraries if library.user_api == "blas"]
             cls.kernels = numba_kernels
         return cls.kernels
 
     @classmethod
-    def one_blas_thread(cls) -> Any:
-        """A context in which BLAS runs single-threaded (numba's pool supplies the parallelism)."""
-        return cls.blas_controller.limit(limits=1, user_api="blas")
+    @contextlib.contextmanager
+    def one_blas_thread(cls) -> Iterator[None]:
+        """A context in which BLAS runs single-threaded (numba's pool supplies the parallelism).
+
+        threadpoolctl's own ``limit()`` re-reads every library's state on each call (~30 us); these are
+        direct calls into the libraries it found once (~2 us), which matters for the small convs.
+        """
+        previous = [library.get_num_threads() for library in cls.blas_libraries]
+        for library in cls.blas_libraries:
+            library.set_num_threads(1)
+        try:
+            yield
+        finally:
+            for library, threads in zip(cls.blas_libraries, previous):
+                library.set_num_threads(threads)
 
 
 def _conv_uses_numba(*arrays: Array) -> bool:

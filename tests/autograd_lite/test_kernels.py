@@ -368,3 +368,18 @@ def test_without_scipy_blas_convs_fall_back_to_the_generic_path(monkeypatch):
     monkeypatch.setattr(kernels._Numba, "has_blas", False)
     np.testing.assert_allclose(kernels.conv2d_forward(x, w, None, 1, 1), with_blas, rtol=1e-12)
     assert calls == [1]
+
+
+def test_a_numba_conv_holds_blas_at_one_thread_only_while_it_runs():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+
+    def blas_threads():
+        return [info["num_threads"] for info in threadpoolctl.threadpool_info() if info["user_api"] == "blas"]
+
+    x = np.ones((4, 2, 5, 5), np.float32)
+    kernels.conv2d_forward(x, np.ones((3, 2, 3, 3), np.float32), None, 1, 1)
+    before = blas_threads()
+    with kernels._Numba.one_blas_thread():
+        assert set(blas_threads()) == {1}
+    kernels.conv2d_weight_grad(x, np.ones((4, 3, 5, 5), np.float32), 3, 1, 1)
+    assert blas_threads() == before
