@@ -249,6 +249,36 @@ def conv2d_weight_grad(
     return partial.sum(axis=0).reshape(c_out, x.shape[1], *kernel_hw)
 
 
+def conv2d_backward(
+    x: Array, grad_out: Array, w: Array, stride: IntOrPair = 1, padding: IntOrPair = 0, dilation: IntOrPair = 1
+) -> tuple[Array, Array]:
+    """(conv2d_input_grad, conv2d_weight_grad) together; on the numba path in one pass over the batch."""
+    if not _conv_uses_numba(x, grad_out, w):
+        kernel_hw = (w.shape[2], w.shape[3])
+        return (conv2d_input_grad(grad_out, w, x.shape, stride, padding, dilation),
+                conv2d_weight_grad(x, grad_out, kernel_hw, stride, padding, dilation))
+    check_rank4(tuple(x.shape), "input", "(N, C, H, W)")
+    check_rank4(tuple(w.shape), "weight", "(C_out, C_in, kH, kW)")
+    stride, padding, dilation = pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation")
+    check_geometry(stride, padding, dilation)
+    kernel_hw = (w.shape[2], w.shape[3])
+    out_hw = conv_output_size(x.shape[2:], kernel_hw, stride, padding, dilation)
+    _check_grad_shape(grad_out, (x.shape[0], w.shape[0], *out_hw))
+    _check_same_dtype(input=x, grad_out=grad_out, weight=w)
+    kernels = _Numba.load()
+    n, c_out = grad_out.shape[:2]
+    block = _block_size(n, out_hw)
+    image = np.zeros(x.shape, dtype=x.dtype)
+    partial = np.empty((-(-n // block), c_out, x.shape[1] * kernel_hw[0] * kernel_hw[1]), dtype=x.dtype)
+    with _Numba.one_blas_thread():
+        kernels.conv2d_backward(
+            np.ascontiguousarray(x), np.ascontiguousarray(grad_out).reshape(n, c_out, -1),
+            np.ascontiguousarray(w.reshape(c_out, -1).T), *kernel_hw, *stride, *padding, *dilation, *out_hw,
+            block, image, partial,
+        )
+    return image, partial.sum(axis=0).reshape(w.shape)
+
+
 def conv_transpose2d_output_hw(
     x: Array, w: Array, bias: Array | None, stride: IntOrPair, padding: IntOrPair, output_padding: IntOrPair,
     dilation: IntOrPair,

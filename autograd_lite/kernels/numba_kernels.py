@@ -180,6 +180,25 @@ def conv2d_weight_grad(x, grad_out, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w
 
 
 @njit(parallel=True, cache=True)
+def conv2d_backward(x, grad_out, w_matrix_t, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, block, image, partial):
+    """Both gradients in one pass over the blocks (each block's gradient gathered once, its columns hot in
+    cache): partial[b] as in conv2d_weight_grad, image as in conv2d_input_grad (arrives zeroed)."""
+    n_batch, c_out = grad_out.shape[0], grad_out.shape[1]
+    patch = partial.shape[2]
+    plane = out_h * out_w
+    for b in prange((n_batch + block - 1) // block):
+        n0 = b * block
+        n1 = min(n_batch, n0 + block)
+        block_grad = np.empty((c_out, (n1 - n0) * plane), dtype=grad_out.dtype)
+        _gather_block(grad_out, n0, n1, block_grad)
+        cols = np.empty((patch, (n1 - n0) * plane), dtype=x.dtype)
+        im2col_block(x, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, cols)
+        partial[b] = np.dot(cols, block_grad.T).T
+        col2im_block(np.dot(w_matrix_t, block_grad), n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, image)
+    return image
+
+
+@njit(parallel=True, cache=True)
 def max_pool2d(x, kh, kw, sh, sw, ph, pw, out, argmax):
     """out[n,c,i,j] = max_{p,q} x[n, c, i*sh + p - ph, j*sw + q - pw]; argmax = the first winning p*kw + q.
 

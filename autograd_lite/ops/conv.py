@@ -18,6 +18,7 @@ from typing import Any
 
 from autograd_lite import kernels
 from autograd_lite.function import Function
+from autograd_lite.grad_mode import is_grad_enabled
 from autograd_lite.ops._util import as_tensor
 from autograd_lite.ops.reduce import sum
 from autograd_lite.tensor import Tensor
@@ -41,8 +42,13 @@ class Conv2d(Function):
         x, weight = self.inputs[0], self.inputs[1]
         needs = self.needs_input_grad
         geometry = (self.stride, self.padding, self.dilation)
-        gx = ConvTranspose2d(*geometry, output_hw=x.shape[2:])(gy, weight) if needs[0] else None
-        gw = Conv2dWeightGrad(weight.shape[2:], *geometry)(x, gy) if needs[1] else None
+        if needs[0] and needs[1] and not is_grad_enabled():
+            # No graph is being recorded (a plain backward, not create_graph): the same two gradients,
+            # computed in one pass over the batch. The differentiable form below serves grad-of-grad.
+            gx, gw = (Tensor._from_array(g) for g in kernels.conv2d_backward(x.data, gy.data, weight.data, *geometry))
+        else:
+            gx = ConvTranspose2d(*geometry, output_hw=x.shape[2:])(gy, weight) if needs[0] else None
+            gw = Conv2dWeightGrad(weight.shape[2:], *geometry)(x, gy) if needs[1] else None
         if len(needs) == 2:
             return gx, gw
         return gx, gw, _bias_grad(gy) if needs[2] else None

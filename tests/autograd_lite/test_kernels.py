@@ -383,3 +383,15 @@ def test_a_numba_conv_holds_blas_at_one_thread_only_while_it_runs():
         assert set(blas_threads()) == {1}
     kernels.conv2d_weight_grad(x, np.ones((4, 3, 5, 5), np.float32), 3, 1, 1)
     assert blas_threads() == before
+
+
+@PATHS
+@given(case=conv_cases())
+def test_conv2d_backward_in_one_pass_equals_the_two_gradients(path, case):
+    with on_path(path):
+        x, w, _, s, pad, d = case
+        g = np.random.default_rng(9).standard_normal(reference_conv2d(x, w, None, s, pad, d).shape)
+        dx, dw = kernels.conv2d_backward(x, g, w, s, pad, d)
+        np.testing.assert_allclose(dx, kernels.conv2d_input_grad(g, w, x.shape, s, pad, d), rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(dw, kernels.conv2d_weight_grad(x, g, w.shape[2:], s, pad, d), rtol=1e-10,
+                                   atol=1e-10)
