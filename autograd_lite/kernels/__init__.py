@@ -326,6 +326,35 @@ def conv_transpose2d_weight_grad(
     return conv2d_weight_grad(grad_out, x, kernel_hw, stride, padding, dilation)
 
 
+def conv_transpose2d_backward(
+    x: Array, grad_out: Array, w: Array, stride: IntOrPair = 1, padding: IntOrPair = 0, dilation: IntOrPair = 1
+) -> tuple[Array, Array]:
+    """(conv_transpose2d_input_grad, conv_transpose2d_weight_grad) together; on the numba path both come
+    from one im2col of grad_out."""
+    kernel_hw = (w.shape[2], w.shape[3])
+    if not _conv_uses_numba(x, grad_out, w):
+        return (conv_transpose2d_input_grad(grad_out, w, stride, padding, dilation),
+                conv_transpose2d_weight_grad(x, grad_out, kernel_hw, stride, padding, dilation))
+    check_conv_operands(grad_out, w, None, transposed=False)
+    stride, padding, dilation = pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation")
+    check_geometry(stride, padding, dilation)
+    out_hw = conv_output_size(grad_out.shape[2:], kernel_hw, stride, padding, dilation)
+    _check_grad_shape(x, (grad_out.shape[0], w.shape[0], *out_hw))
+    _check_same_dtype(input=x, grad_out=grad_out, weight=w)
+    kernels = _Numba.load()
+    n, c_in = x.shape[:2]
+    block = _block_size(n, out_hw)
+    x_grad = np.empty((n, c_in, out_hw[0] * out_hw[1]), dtype=x.dtype)
+    partial = np.empty((-(-n // block), c_in, grad_out.shape[1] * kernel_hw[0] * kernel_hw[1]), dtype=x.dtype)
+    with _Numba.one_blas_thread():
+        kernels.conv_transpose2d_backward(
+            np.ascontiguousarray(grad_out), np.ascontiguousarray(x).reshape(n, c_in, -1),
+            np.ascontiguousarray(w.reshape(c_in, -1)), *kernel_hw, *stride, *padding, *dilation, *out_hw,
+            block, x_grad, partial,
+        )
+    return x_grad.reshape(x.shape), partial.sum(axis=0).reshape(w.shape)
+
+
 # --------------------------------------------------------------------------------------------------- pooling
 def _pool_geometry(
     x_shape: tuple[int, ...], kernel_size: IntOrPair, stride: IntOrPair | None, padding: IntOrPair

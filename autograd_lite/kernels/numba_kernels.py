@@ -199,6 +199,29 @@ def conv2d_backward(x, grad_out, w_matrix_t, kh, kw, sh, sw, ph, pw, dh, dw, out
 
 
 @njit(parallel=True, cache=True)
+def conv_transpose2d_backward(grad_out, x, w_matrix, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, block, x_grad,
+                              partial):
+    """Both gradients of y = conv_transpose2d(x, w) from one im2col of grad_out per block:
+    x_grad = conv2d(grad_out, w) (as in conv2d_forward, no bias), partial[b] = block b's weight gradient."""
+    n_batch = grad_out.shape[0]
+    c_in, patch = w_matrix.shape
+    plane = out_h * out_w
+    for b in prange((n_batch + block - 1) // block):
+        n0 = b * block
+        n1 = min(n_batch, n0 + block)
+        cols = np.empty((patch, (n1 - n0) * plane), dtype=grad_out.dtype)
+        im2col_block(grad_out, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, cols)
+        product = np.dot(w_matrix, cols)
+        for n in range(n0, n1):
+            for c in range(c_in):
+                _copy(x_grad[n, c], product[c, (n - n0) * plane : (n - n0 + 1) * plane])
+        x_block = np.empty((c_in, (n1 - n0) * plane), dtype=x.dtype)
+        _gather_block(x, n0, n1, x_block)
+        partial[b] = np.dot(cols, x_block.T).T
+    return x_grad
+
+
+@njit(parallel=True, cache=True)
 def max_pool2d(x, kh, kw, sh, sw, ph, pw, out, argmax):
     """out[n,c,i,j] = max_{p,q} x[n, c, i*sh + p - ph, j*sw + q - pw]; argmax = the first winning p*kw + q.
 

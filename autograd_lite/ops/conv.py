@@ -70,10 +70,14 @@ class ConvTranspose2d(Function):
         x, weight = self.inputs[0], self.inputs[1]
         needs = self.needs_input_grad
         geometry = (self.stride, self.padding, self.dilation)
-        gx = Conv2d(*geometry)(gy, weight) if needs[0] else None
-        # dw[c, o, p, q] = sum x[n, c, i, j] gy[n, o, i*sh + p*dh - ph, ...]: the conv weight gradient with
-        # gy in the role of the conv's input and x in the role of its output gradient.
-        gw = Conv2dWeightGrad(weight.shape[2:], *geometry)(gy, x) if needs[1] else None
+        if needs[0] and needs[1] and not is_grad_enabled():  # no graph recorded: one pass, as in Conv2d
+            gx, gw = (Tensor._from_array(g) for g in kernels.conv_transpose2d_backward(x.data, gy.data, weight.data,
+                                                                                       *geometry))
+        else:
+            gx = Conv2d(*geometry)(gy, weight) if needs[0] else None
+            # dw[c, o, p, q] = sum x[n, c, i, j] gy[n, o, i*sh + p*dh - ph, ...]: the conv weight gradient with
+            # gy in the role of the conv's input and x in the role of its output gradient.
+            gw = Conv2dWeightGrad(weight.shape[2:], *geometry)(gy, x) if needs[1] else None
         if len(needs) == 2:
             return gx, gw
         return gx, gw, _bias_grad(gy) if needs[2] else None

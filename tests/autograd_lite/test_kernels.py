@@ -395,3 +395,18 @@ def test_conv2d_backward_in_one_pass_equals_the_two_gradients(path, case):
         np.testing.assert_allclose(dx, kernels.conv2d_input_grad(g, w, x.shape, s, pad, d), rtol=1e-10, atol=1e-10)
         np.testing.assert_allclose(dw, kernels.conv2d_weight_grad(x, g, w.shape[2:], s, pad, d), rtol=1e-10,
                                    atol=1e-10)
+
+
+@PATHS
+@given(case=conv_cases(transposed=True))
+def test_conv_transpose2d_backward_in_one_pass_equals_the_two_gradients(path, case):
+    with on_path(path):
+        x, w, _, s, pad, d = case
+        out_h = (x.shape[2] - 1) * s - 2 * pad + d * (w.shape[2] - 1) + 1
+        out_w = (x.shape[3] - 1) * s - 2 * pad + d * (w.shape[3] - 1) + 1
+        assume(min(out_h, out_w) >= 1)
+        g = np.random.default_rng(10).standard_normal((x.shape[0], w.shape[1], out_h, out_w))
+        dx, dw = kernels.conv_transpose2d_backward(x, g, w, s, pad, d)
+        np.testing.assert_allclose(dx, kernels.conv_transpose2d_input_grad(g, w, s, pad, d), rtol=1e-10, atol=1e-10)
+        expected_dw = kernels.conv_transpose2d_weight_grad(x, g, w.shape[2:], s, pad, d)
+        np.testing.assert_allclose(dw, expected_dw, rtol=1e-10, atol=1e-10)
