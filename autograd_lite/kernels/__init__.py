@@ -120,8 +120,8 @@ class _Numba:
 
 
 def _conv_uses_numba(*arrays: Array) -> bool:
-    """uses_numba, and the BLAS that numba's GEMM calls is there."""
-    if not uses_numba(*arrays):
+    """uses_numba, the BLAS that numba's GEMM calls is there, and no array is empty (nothing to speed up)."""
+    if not uses_numba(*arrays) or any(a.size == 0 for a in arrays if a is not None):
         return False
     _Numba.load()
     return _Numba.has_blas
@@ -166,6 +166,71 @@ def _check_grad_shape(grad_out: Array, expected: tuple[int, ...]) -> None:
         raise ValueError(f"grad_out has shape {tuple(grad_out.shape)}, expected {tuple(expected)}")
 
 
+def _nothing(ndim: int, dtype: Any) -> np.ndarray:
+    """An empty placeholder for a kernel argument the requested pass does not use."""
+    return np.empty((0,) * ndim, dtype=dtype)
+
+
+def _columns_pass(
+    x: Array, w: Array | None, bias: Array | None, other: Array | None, kernel_hw: Pair, stride: Pair,
+    padding: Pair, dilation: Pair, out_hw: Pair,
+) -> tuple[Array | None, Array | None]:
+    """numba: y = conv2d(x, w) + bias if w is given; the weight gradient pairing x with ``other`` if given."""
+    kernels = _Numba.load()
+    dtype = x.dtype
+    n = x.shape[0]
+    block = _block_size(n, out_hw)
+    if w is not None:
+        c_out = w.shape[0]
+        w_matrix = np.ascontiguousarray(w.reshape(c_out, -1))
+        bias = np.zeros(c_out, dtype=dtype) if bias is None else np.ascontiguousarray(bias)
+        y = np.empty((n, c_out, out_hw[0] * out_hw[1]), dtype=dtype)
+    else:
+        w_matrix, bias, y = _nothing(2, dtype), _nothing(1, dtype), _nothing(3, dtype)
+    if other is not None:
+        other = np.ascontiguousarray(other).reshape(n, other.shape[1], -1)
+        partial = np.empty((-(-n // block), other.shape[1], x.shape[1] * kernel_hw[0] * kernel_hw[1]), dtype=dtype)
+    else:
+        other, partial = _nothing(3, dtype), _nothing(3, dtype)
+    with _Numba.one_blas_thread():
+        kernels.conv2d_columns_pass(
+            np.ascontiguousarray(x), w_matrix, bias, other, *kernel_hw, *stride, *padding, *dilation, *out_hw,
+            block, y, partial, w is not None, partial.size > 0,
+        )
+    y_out = y.reshape(n, -1, *out_hw) if w is not None else None
+    weight_grad = partial.sum(axis=0).reshape(partial.shape[1], x.shape[1], *kernel_hw) if partial.size else None
+    return y_out, weight_grad
+
+
+def _gradient_pass(
+    x: Array | None, grad_out: Array, w: Array | None, input_shape: tuple[int, ...], kernel_hw: Pair,
+    stride: Pair, padding: Pair, dilation: Pair,
+) -> tuple[Array | None, Array | None]:
+    """numba: the input gradient if w is given, the weight gradient if x is given, in one pass."""
+    kernels = _Numba.load()
+    dtype = grad_out.dtype
+    n, c_out = grad_out.shape[:2]
+    out_hw = (grad_out.shape[2], grad_out.shape[3])
+    block = _block_size(n, out_hw)
+    if w is not None:
+        w_matrix_t = np.ascontiguousarray(w.reshape(c_out, -1).T)
+        image = np.zeros(input_shape, dtype=dtype)
+    else:
+        w_matrix_t, image = _nothing(2, dtype), _nothing(4, dtype)
+    if x is not None:
+        x = np.ascontiguousarray(x)
+        partial = np.empty((-(-n // block), c_out, input_shape[1] * kernel_hw[0] * kernel_hw[1]), dtype=dtype)
+    else:
+        x, partial = _nothing(4, dtype), _nothing(3, dtype)
+    with _Numba.one_blas_thread():
+        kernels.conv2d_gradient_pass(
+            x, np.ascontiguousarray(grad_out).reshape(n, c_out, -1), w_matrix_t, *kernel_hw, *stride, *padding,
+            *dilation, *out_hw, block, image, partial, w is not None, partial.size > 0,
+        )
+    weight_grad = partial.sum(axis=0).reshape(c_out, input_shape[1], *kernel_hw) if partial.size else None
+    return (image if w is not None else None), weight_grad
+
+
 # ---------------------------------------------------------------------------------------------- convolution
 def conv2d_forward(
     x: Array, w: Array, bias: Array | None = None, stride: IntOrPair = 1, padding: IntOrPair = 0,
@@ -179,17 +244,7 @@ def conv2d_forward(
     out_hw = conv_output_size(x.shape[2:], kernel_hw, stride, padding, dilation)
     if not _conv_uses_numba(x, w, bias):
         return generic.conv2d_forward(x, w, bias, stride, padding, dilation, out_hw)
-    kernels = _Numba.load()
-    n, c_out = x.shape[0], w.shape[0]
-    y = np.empty((n, c_out, out_hw[0] * out_hw[1]), dtype=x.dtype)
-    bias = np.zeros(c_out, dtype=x.dtype) if bias is None else np.ascontiguousarray(bias)
-    with _Numba.one_blas_thread():
-        kernels.conv2d_forward(
-            np.ascontiguousarray(x), np.ascontiguousarray(w.reshape(c_out, -1)), bias, *kernel_hw,
-            *stride, *padding, *dilation, *out_hw, _block_size(n, out_hw), y,
-        )
-    return y.reshape(n, c_out, *out_hw)
-
+    return _columns_pass(x, w, bias, None, kernel_hw, stride, padding, dilation, out_hw)[0]
 
 def conv2d_input_grad(
     grad_out: Array, w: Array, input_shape: Sequence[int], stride: IntOrPair = 1, padding: IntOrPair = 0,
@@ -210,17 +265,7 @@ def conv2d_input_grad(
     _check_same_dtype(grad_out=grad_out, weight=w)
     if not _conv_uses_numba(grad_out, w):
         return generic.conv2d_input_grad(grad_out, w, input_shape, stride, padding, dilation)
-    kernels = _Numba.load()
-    n, c_out = grad_out.shape[:2]
-    image = np.zeros(input_shape, dtype=grad_out.dtype)
-    w_matrix_t = np.ascontiguousarray(w.reshape(c_out, -1).T)
-    with _Numba.one_blas_thread():
-        kernels.conv2d_input_grad(
-            np.ascontiguousarray(grad_out).reshape(n, c_out, -1), w_matrix_t, *kernel_hw, *stride, *padding,
-            *dilation, *out_hw, _block_size(n, out_hw), image,
-        )
-    return image
-
+    return _gradient_pass(None, grad_out, w, input_shape, kernel_hw, stride, padding, dilation)[0]
 
 def conv2d_weight_grad(
     x: Array, grad_out: Array, kernel_hw: IntOrPair, stride: IntOrPair = 1, padding: IntOrPair = 0,
@@ -237,17 +282,7 @@ def conv2d_weight_grad(
     _check_same_dtype(input=x, grad_out=grad_out)
     if not _conv_uses_numba(x, grad_out):
         return generic.conv2d_weight_grad(x, grad_out, kernel_hw, stride, padding, dilation)
-    kernels = _Numba.load()
-    n, c_out = grad_out.shape[:2]
-    block = _block_size(n, out_hw)
-    partial = np.empty((-(-n // block), c_out, x.shape[1] * kernel_hw[0] * kernel_hw[1]), dtype=x.dtype)
-    with _Numba.one_blas_thread():
-        kernels.conv2d_weight_grad(
-            np.ascontiguousarray(x), np.ascontiguousarray(grad_out).reshape(n, c_out, -1), *kernel_hw,
-            *stride, *padding, *dilation, *out_hw, block, partial,
-        )
-    return partial.sum(axis=0).reshape(c_out, x.shape[1], *kernel_hw)
-
+    return _gradient_pass(x, grad_out, None, tuple(x.shape), kernel_hw, stride, padding, dilation)[1]
 
 def conv2d_backward(
     x: Array, grad_out: Array, w: Array, stride: IntOrPair = 1, padding: IntOrPair = 0, dilation: IntOrPair = 1
@@ -265,19 +300,7 @@ def conv2d_backward(
     out_hw = conv_output_size(x.shape[2:], kernel_hw, stride, padding, dilation)
     _check_grad_shape(grad_out, (x.shape[0], w.shape[0], *out_hw))
     _check_same_dtype(input=x, grad_out=grad_out, weight=w)
-    kernels = _Numba.load()
-    n, c_out = grad_out.shape[:2]
-    block = _block_size(n, out_hw)
-    image = np.zeros(x.shape, dtype=x.dtype)
-    partial = np.empty((-(-n // block), c_out, x.shape[1] * kernel_hw[0] * kernel_hw[1]), dtype=x.dtype)
-    with _Numba.one_blas_thread():
-        kernels.conv2d_backward(
-            np.ascontiguousarray(x), np.ascontiguousarray(grad_out).reshape(n, c_out, -1),
-            np.ascontiguousarray(w.reshape(c_out, -1).T), *kernel_hw, *stride, *padding, *dilation, *out_hw,
-            block, image, partial,
-        )
-    return image, partial.sum(axis=0).reshape(w.shape)
-
+    return _gradient_pass(x, grad_out, w, tuple(x.shape), kernel_hw, stride, padding, dilation)
 
 def conv_transpose2d_output_hw(
     x: Array, w: Array, bias: Array | None, stride: IntOrPair, padding: IntOrPair, output_padding: IntOrPair,
@@ -341,18 +364,8 @@ def conv_transpose2d_backward(
     out_hw = conv_output_size(grad_out.shape[2:], kernel_hw, stride, padding, dilation)
     _check_grad_shape(x, (grad_out.shape[0], w.shape[0], *out_hw))
     _check_same_dtype(input=x, grad_out=grad_out, weight=w)
-    kernels = _Numba.load()
-    n, c_in = x.shape[:2]
-    block = _block_size(n, out_hw)
-    x_grad = np.empty((n, c_in, out_hw[0] * out_hw[1]), dtype=x.dtype)
-    partial = np.empty((-(-n // block), c_in, grad_out.shape[1] * kernel_hw[0] * kernel_hw[1]), dtype=x.dtype)
-    with _Numba.one_blas_thread():
-        kernels.conv_transpose2d_backward(
-            np.ascontiguousarray(grad_out), np.ascontiguousarray(x).reshape(n, c_in, -1),
-            np.ascontiguousarray(w.reshape(c_in, -1)), *kernel_hw, *stride, *padding, *dilation, *out_hw,
-            block, x_grad, partial,
-        )
-    return x_grad.reshape(x.shape), partial.sum(axis=0).reshape(w.shape)
+    # conv_transpose's input gradient is conv2d(grad_out, w); its weight gradient pairs those columns with x
+    return _columns_pass(grad_out, w, None, x, kernel_hw, stride, padding, dilation, out_hw)
 
 
 # --------------------------------------------------------------------------------------------------- pooling

@@ -128,27 +128,52 @@ def _gather_block(grad_out, n0, n1, block_grad):
     return block_grad
 
 
+# Two parallel kernels serve every conv computation, chosen by flags: each parallel kernel costs ~6 s of
+# compile per dtype (the parfor lowering; a serial one ~1 s), so five of them made a cold start ~70 s.
+# Arrays a call does not use arrive empty and are never touched.
+
+
 @njit(parallel=True, cache=True)
-def conv2d_forward(x, w_matrix, bias, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, block, y):
-    """y[n, o, (i, j)] = bias[o] + (w_matrix @ cols)[o, (n, i, j)], one block of samples per iteration."""
+def conv2d_columns_pass(x, w_matrix, bias, other, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, block, y, partial,
+                        want_output, want_weight_grad):
+    """Per block of samples, cols = im2col(x block), then
+
+        want_output:       y[n, o, (i, j)] = bias[o] + (w_matrix @ cols)[o, (n, i, j)]       (conv2d forward)
+        want_weight_grad:  partial[b] = other_block @ cols^T, other_block[o, (n, l)] = other[n, o, l]
+
+    The caller sums ``partial`` over blocks. Forward + weight gradient together is the backward of a
+    transposed convolution (its input gradient is conv2d(grad_out, w), its weight gradient pairs the same
+    columns with x).
+    """
     n_batch = x.shape[0]
     c_out, patch = w_matrix.shape
     plane = out_h * out_w
     for b in prange((n_batch + block - 1) // block):
         n0 = b * block
         n1 = min(n_batch, n0 + block)
-        cols = np.empty((patch, (n1 - n0) * plane), dtype=x.dtype)
+        cols = np.empty((partial.shape[2] if want_weight_grad else patch, (n1 - n0) * plane), dtype=x.dtype)
         im2col_block(x, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, cols)
-        product = np.dot(w_matrix, cols)
-        for n in range(n0, n1):
-            for o in range(c_out):
-                _copy_plus(y[n, o], product[o, (n - n0) * plane : (n - n0 + 1) * plane], bias[o])
+        if want_output:
+            product = np.dot(w_matrix, cols)
+            for n in range(n0, n1):
+                for o in range(c_out):
+                    _copy_plus(y[n, o], product[o, (n - n0) * plane : (n - n0 + 1) * plane], bias[o])
+        if want_weight_grad:
+            other_block = np.empty((other.shape[1], (n1 - n0) * plane), dtype=x.dtype)
+            _gather_block(other, n0, n1, other_block)
+            # (cols @ g^T)^T rather than g @ cols^T: OpenBLAS runs this orientation 1.3x faster here
+            partial[b] = np.dot(cols, other_block.T).T
     return y
 
 
 @njit(parallel=True, cache=True)
-def conv2d_input_grad(grad_out, w_matrix_t, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, block, image):
-    """image = col2im(w^T @ grad_out), one block of samples per iteration; ``image`` arrives zeroed."""
+def conv2d_gradient_pass(x, grad_out, w_matrix_t, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, block, image,
+                         partial, want_input_grad, want_weight_grad):
+    """Per block of samples, g = the block's grad_out as a (C_out, B*L) matrix (gathered once), then
+
+        want_input_grad:   image[block] = col2im(w^T @ g)           (``image`` arrives zeroed)
+        want_weight_grad:  partial[b] = g @ im2col(x block)^T      (the caller sums over blocks)
+    """
     n_batch, c_out = grad_out.shape[0], grad_out.shape[1]
     plane = out_h * out_w
     for b in prange((n_batch + block - 1) // block):
@@ -156,69 +181,14 @@ def conv2d_input_grad(grad_out, w_matrix_t, kh, kw, sh, sw, ph, pw, dh, dw, out_
         n1 = min(n_batch, n0 + block)
         block_grad = np.empty((c_out, (n1 - n0) * plane), dtype=grad_out.dtype)
         _gather_block(grad_out, n0, n1, block_grad)
-        cols = np.dot(w_matrix_t, block_grad)
-        col2im_block(cols, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, image)
+        if want_weight_grad:
+            cols = np.empty((partial.shape[2], (n1 - n0) * plane), dtype=grad_out.dtype)
+            im2col_block(x, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, cols)
+            partial[b] = np.dot(cols, block_grad.T).T
+        if want_input_grad:
+            cols_grad = np.dot(w_matrix_t, block_grad)
+            col2im_block(cols_grad, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, image)
     return image
-
-
-@njit(parallel=True, cache=True)
-def conv2d_weight_grad(x, grad_out, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, block, partial):
-    """partial[b] = grad_out_block @ cols_block^T for each block b; the caller sums over b (race-free)."""
-    n_batch, c_out = grad_out.shape[0], grad_out.shape[1]
-    patch = partial.shape[2]
-    plane = out_h * out_w
-    for b in prange((n_batch + block - 1) // block):
-        n0 = b * block
-        n1 = min(n_batch, n0 + block)
-        cols = np.empty((patch, (n1 - n0) * plane), dtype=x.dtype)
-        im2col_block(x, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, cols)
-        block_grad = np.empty((c_out, (n1 - n0) * plane), dtype=grad_out.dtype)
-        _gather_block(grad_out, n0, n1, block_grad)
-        # (cols @ g^T)^T rather than g @ cols^T: OpenBLAS runs this orientation 1.3x faster here
-        partial[b] = np.dot(cols, block_grad.T).T
-    return partial
-
-
-@njit(parallel=True, cache=True)
-def conv2d_backward(x, grad_out, w_matrix_t, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, block, image, partial):
-    """Both gradients in one pass over the blocks (each block's gradient gathered once, its columns hot in
-    cache): partial[b] as in conv2d_weight_grad, image as in conv2d_input_grad (arrives zeroed)."""
-    n_batch, c_out = grad_out.shape[0], grad_out.shape[1]
-    patch = partial.shape[2]
-    plane = out_h * out_w
-    for b in prange((n_batch + block - 1) // block):
-        n0 = b * block
-        n1 = min(n_batch, n0 + block)
-        block_grad = np.empty((c_out, (n1 - n0) * plane), dtype=grad_out.dtype)
-        _gather_block(grad_out, n0, n1, block_grad)
-        cols = np.empty((patch, (n1 - n0) * plane), dtype=x.dtype)
-        im2col_block(x, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, cols)
-        partial[b] = np.dot(cols, block_grad.T).T
-        col2im_block(np.dot(w_matrix_t, block_grad), n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, image)
-    return image
-
-
-@njit(parallel=True, cache=True)
-def conv_transpose2d_backward(grad_out, x, w_matrix, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, block, x_grad,
-                              partial):
-    """Both gradients of y = conv_transpose2d(x, w) from one im2col of grad_out per block:
-    x_grad = conv2d(grad_out, w) (as in conv2d_forward, no bias), partial[b] = block b's weight gradient."""
-    n_batch = grad_out.shape[0]
-    c_in, patch = w_matrix.shape
-    plane = out_h * out_w
-    for b in prange((n_batch + block - 1) // block):
-        n0 = b * block
-        n1 = min(n_batch, n0 + block)
-        cols = np.empty((patch, (n1 - n0) * plane), dtype=grad_out.dtype)
-        im2col_block(grad_out, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, cols)
-        product = np.dot(w_matrix, cols)
-        for n in range(n0, n1):
-            for c in range(c_in):
-                _copy(x_grad[n, c], product[c, (n - n0) * plane : (n - n0 + 1) * plane])
-        x_block = np.empty((c_in, (n1 - n0) * plane), dtype=x.dtype)
-        _gather_block(x, n0, n1, x_block)
-        partial[b] = np.dot(cols, x_block.T).T
-    return x_grad
 
 
 @njit(parallel=True, cache=True)
