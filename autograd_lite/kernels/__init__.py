@@ -395,7 +395,8 @@ def max_pool2d_forward(
     kernels = _Numba.load()
     y = np.empty((*x.shape[:2], *out_hw), dtype=x.dtype)
     argmax = np.empty(y.shape, dtype=np.int64)
-    kernels.max_pool2d(np.ascontiguousarray(x), *kernel_hw, *stride, *padding, y, argmax)
+    kernels.pool_pass(kernels.MAX_POOL, np.ascontiguousarray(x), argmax, *kernel_hw, *stride, *padding,
+                      x.dtype.type(0), y)
     return y, argmax
 
 
@@ -412,7 +413,8 @@ def max_pool2d_scatter(
         return generic.max_pool2d_scatter(grad_out, argmax, input_shape, kernel_hw, stride, padding)
     kernels = _Numba.load()
     image = np.zeros(input_shape, dtype=grad_out.dtype)
-    kernels.max_pool2d_scatter(np.ascontiguousarray(grad_out), argmax, kernel_hw[1], *stride, *padding, image)
+    kernels.pool_pass(kernels.MAX_SCATTER, np.ascontiguousarray(grad_out), np.ascontiguousarray(argmax),
+                      *kernel_hw, *stride, *padding, grad_out.dtype.type(0), image)
     return image
 
 
@@ -427,7 +429,8 @@ def max_pool2d_gather(
         return generic.max_pool2d_gather(image, argmax, kernel_hw, stride, padding)
     kernels = _Numba.load()
     out = np.empty(argmax.shape, dtype=image.dtype)
-    kernels.max_pool2d_gather(np.ascontiguousarray(image), argmax, kernel_hw[1], *stride, *padding, out)
+    kernels.pool_pass(kernels.MAX_GATHER, np.ascontiguousarray(image), np.ascontiguousarray(argmax),
+                      *kernel_hw, *stride, *padding, image.dtype.type(0), out)
     return out
 
 
@@ -441,7 +444,8 @@ def avg_pool2d_forward(
     kernels = _Numba.load()
     y = np.empty((*x.shape[:2], *out_hw), dtype=x.dtype)
     scale = x.dtype.type(1.0 / (kernel_hw[0] * kernel_hw[1]))
-    kernels.avg_pool2d(np.ascontiguousarray(x), *kernel_hw, *stride, *padding, scale, y)
+    kernels.pool_pass(kernels.AVG_POOL, np.ascontiguousarray(x), _nothing(4, np.int64), *kernel_hw, *stride,
+                      *padding, scale, y)
     return y
 
 
@@ -458,7 +462,8 @@ def avg_pool2d_scatter(
     kernels = _Numba.load()
     image = np.zeros(input_shape, dtype=grad_out.dtype)
     scale = grad_out.dtype.type(1.0 / (kernel_hw[0] * kernel_hw[1]))
-    kernels.avg_pool2d_scatter(np.ascontiguousarray(grad_out), *kernel_hw, *stride, *padding, scale, image)
+    kernels.pool_pass(kernels.AVG_SCATTER, np.ascontiguousarray(grad_out), _nothing(4, np.int64), *kernel_hw,
+                      *stride, *padding, scale, image)
     return image
 
 

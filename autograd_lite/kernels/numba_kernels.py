@@ -191,112 +191,113 @@ def conv2d_gradient_pass(x, grad_out, w_matrix_t, kh, kw, sh, sw, ph, pw, dh, dw
     return image
 
 
+# Pooling: one parallel kernel over (n, c) planes, the operation chosen by ``mode`` (one parfor to
+# compile per dtype instead of five); each plane's work is a serial function below.
+MAX_POOL, MAX_SCATTER, MAX_GATHER, AVG_POOL, AVG_SCATTER = 0, 1, 2, 3, 4
+
+
 @njit(parallel=True, cache=True)
-def max_pool2d(x, kh, kw, sh, sw, ph, pw, out, argmax):
-    """out[n,c,i,j] = max_{p,q} x[n, c, i*sh + p - ph, j*sw + q - pw]; argmax = the first winning p*kw + q.
+def pool_pass(mode, source, argmax, kh, kw, sh, sw, ph, pw, scale, target):
+    """Run the pooling operation ``mode`` on every (n, c) plane; each iteration writes only its own plane.
+
+        MAX_POOL     source x -> target y, argmax written      MAX_SCATTER  grad_out -> image (zeroed)
+        MAX_GATHER   image -> target (at the argmax)           AVG_POOL     x -> y (times ``scale``)
+        AVG_SCATTER  grad_out -> image (zeroed)
+    """
+    channels = target.shape[1]
+    for plane_index in prange(target.shape[0] * channels):
+        n = plane_index // channels
+        c = plane_index % channels
+        if mode == MAX_POOL:
+            _max_pool_plane(source[n, c], kh, kw, sh, sw, ph, pw, target[n, c], argmax[n, c])
+        elif mode == MAX_SCATTER:
+            _max_scatter_plane(source[n, c], argmax[n, c], kw, sh, sw, ph, pw, target[n, c])
+        elif mode == MAX_GATHER:
+            _max_gather_plane(source[n, c], argmax[n, c], kw, sh, sw, ph, pw, target[n, c])
+        elif mode == AVG_POOL:
+            _avg_pool_plane(source[n, c], kh, kw, sh, sw, ph, pw, scale, target[n, c])
+        else:
+            _avg_scatter_plane(source[n, c], kh, kw, sh, sw, ph, pw, scale, target[n, c])
+    return target
+
+
+@njit(cache=True)
+def _max_pool_plane(x, kh, kw, sh, sw, ph, pw, out, argmax):
+    """out[i,j] = max_{p,q} x[i*sh + p - ph, j*sw + q - pw]; argmax = the first winning p*kw + q.
 
     Padding never wins (it is -inf); a NaN in the window wins, as in PyTorch.
     """
-    n_batch, channels, height, width = x.shape
-    out_h, out_w = out.shape[2], out.shape[3]
-    for plane_index in prange(n_batch * channels):
-        n = plane_index // channels
-        c = plane_index % channels
-        for i in range(out_h):
-            for j in range(out_w):
-                found = False
-                best = x[n, c, 0, 0]
-                best_offset = 0
-                for p in range(kh):
-                    y = i * sh + p - ph
-                    if y < 0 or y >= height:
+    height, width = x.shape
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            found = False
+            best = x[0, 0]
+            best_offset = 0
+            for p in range(kh):
+                y = i * sh + p - ph
+                if y < 0 or y >= height:
+                    continue
+                for q in range(kw):
+                    x_col = j * sw + q - pw
+                    if x_col < 0 or x_col >= width:
                         continue
-                    for q in range(kw):
-                        x_col = j * sw + q - pw
-                        if x_col < 0 or x_col >= width:
-                            continue
-                        value = x[n, c, y, x_col]
-                        if not found or value > best or (value != value and best == best):
-                            found = True
-                            best = value
-                            best_offset = p * kw + q
-                out[n, c, i, j] = best
-                argmax[n, c, i, j] = best_offset
-    return out
+                    value = x[y, x_col]
+                    if not found or value > best or (value != value and best == best):
+                        found = True
+                        best = value
+                        best_offset = p * kw + q
+            out[i, j] = best
+            argmax[i, j] = best_offset
 
 
-@njit(parallel=True, cache=True)
-def max_pool2d_scatter(grad_out, argmax, kw, sh, sw, ph, pw, image):
-    """image[n, c, i*sh + p - ph, j*sw + q - pw] += grad_out[n,c,i,j] at the winning (p, q); image zeroed."""
-    n_batch, channels = image.shape[0], image.shape[1]
-    out_h, out_w = grad_out.shape[2], grad_out.shape[3]
-    for plane_index in prange(n_batch * channels):
-        n = plane_index // channels
-        c = plane_index % channels
-        for i in range(out_h):
-            for j in range(out_w):
-                offset = argmax[n, c, i, j]
-                y = i * sh + offset // kw - ph
-                x_col = j * sw + offset % kw - pw
-                image[n, c, y, x_col] += grad_out[n, c, i, j]
-    return image
+@njit(cache=True)
+def _max_scatter_plane(grad_out, argmax, kw, sh, sw, ph, pw, image):
+    """image[i*sh + p - ph, j*sw + q - pw] += grad_out[i, j] at the winning (p, q)."""
+    for i in range(grad_out.shape[0]):
+        for j in range(grad_out.shape[1]):
+            offset = argmax[i, j]
+            image[i * sh + offset // kw - ph, j * sw + offset % kw - pw] += grad_out[i, j]
 
 
-@njit(parallel=True, cache=True)
-def max_pool2d_gather(image, argmax, kw, sh, sw, ph, pw, out):
-    """out[n,c,i,j] = image[n, c, i*sh + p - ph, j*sw + q - pw] at the winning (p, q) (scatter's adjoint)."""
-    n_batch, channels = out.shape[0], out.shape[1]
-    out_h, out_w = out.shape[2], out.shape[3]
-    for plane_index in prange(n_batch * channels):
-        n = plane_index // channels
-        c = plane_index % channels
-        for i in range(out_h):
-            for j in range(out_w):
-                offset = argmax[n, c, i, j]
-                out[n, c, i, j] = image[n, c, i * sh + offset // kw - ph, j * sw + offset % kw - pw]
-    return out
+@njit(cache=True)
+def _max_gather_plane(image, argmax, kw, sh, sw, ph, pw, out):
+    """out[i, j] = image[i*sh + p - ph, j*sw + q - pw] at the winning (p, q) (the scatter's adjoint)."""
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            offset = argmax[i, j]
+            out[i, j] = image[i * sh + offset // kw - ph, j * sw + offset % kw - pw]
 
 
-@njit(parallel=True, cache=True)
-def avg_pool2d(x, kh, kw, sh, sw, ph, pw, scale, out):
-    """out[n,c,i,j] = scale * sum_{p,q} x[n, c, i*sh + p - ph, j*sw + q - pw]  (padding counts as 0)."""
-    n_batch, channels, height, width = x.shape
-    out_h, out_w = out.shape[2], out.shape[3]
-    for plane_index in prange(n_batch * channels):
-        n = plane_index // channels
-        c = plane_index % channels
-        for i in range(out_h):
-            for j in range(out_w):
-                total = scale * 0  # a zero of the input dtype
-                for p in range(kh):
-                    y = i * sh + p - ph
-                    if y < 0 or y >= height:
-                        continue
-                    for q in range(kw):
-                        x_col = j * sw + q - pw
-                        if 0 <= x_col < width:
-                            total += x[n, c, y, x_col]
-                out[n, c, i, j] = total * scale
-    return out
+@njit(cache=True)
+def _avg_pool_plane(x, kh, kw, sh, sw, ph, pw, scale, out):
+    """out[i, j] = scale * sum_{p,q} x[i*sh + p - ph, j*sw + q - pw]  (padding counts as 0)."""
+    height, width = x.shape
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            total = scale * 0  # a zero of the input dtype
+            for p in range(kh):
+                y = i * sh + p - ph
+                if y < 0 or y >= height:
+                    continue
+                for q in range(kw):
+                    x_col = j * sw + q - pw
+                    if 0 <= x_col < width:
+                        total += x[y, x_col]
+            out[i, j] = total * scale
 
 
-@njit(parallel=True, cache=True)
-def avg_pool2d_scatter(grad_out, kh, kw, sh, sw, ph, pw, scale, image):
-    """The adjoint of avg_pool2d: image[n, c, i*sh + p - ph, j*sw + q - pw] += scale * grad_out[n,c,i,j]."""
-    n_batch, channels, height, width = image.shape
-    out_h, out_w = grad_out.shape[2], grad_out.shape[3]
-    for plane_index in prange(n_batch * channels):
-        n = plane_index // channels
-        c = plane_index % channels
-        for i in range(out_h):
-            for j in range(out_w):
-                share = grad_out[n, c, i, j] * scale
-                for p in range(kh):
-                    y = i * sh + p - ph
-                    if y < 0 or y >= height:
-                        continue
-                    for q in range(kw):
-                        x_col = j * sw + q - pw
-                        if 0 <= x_col < width:
-                            image[n, c, y, x_col] += share
-    return image
+@njit(cache=True)
+def _avg_scatter_plane(grad_out, kh, kw, sh, sw, ph, pw, scale, image):
+    """The adjoint of _avg_pool_plane: image[i*sh + p - ph, j*sw + q - pw] += scale * grad_out[i, j]."""
+    height, width = image.shape
+    for i in range(grad_out.shape[0]):
+        for j in range(grad_out.shape[1]):
+            share = grad_out[i, j] * scale
+            for p in range(kh):
+                y = i * sh + p - ph
+                if y < 0 or y >= height:
+                    continue
+                for q in range(kw):
+                    x_col = j * sw + q - pw
+                    if 0 <= x_col < width:
+                        image[y, x_col] += share
