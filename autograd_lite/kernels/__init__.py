@@ -18,14 +18,13 @@ Two implementations, one dispatch (``uses_numba``):
   environment variable ``AUTOGRAD_LITE_DISABLE_NUMBA=1`` is set (or ``set_numba_enabled(False)``): only
   array-API operations, the readable statement of the same maths.
 
-Threading. On 2 cores, numba's thread pool and OpenBLAS's pool fight: a parallel numba im2col followed by a
-multi-threaded ``np.matmul`` leaves one pool's threads spinning while the other works, and every conv then
-costs whole scheduler time slices (we measured 8 ms per call, quantised, where the parts take 0.3 ms).
-So one pool does everything: each numba parallel iteration owns a block of samples, builds its columns
-and calls BLAS itself with BLAS held at one thread (threadpoolctl, only around the kernel). numba uses the
-``workqueue`` threading layer (unless ``NUMBA_THREADING_LAYER`` says otherwise): its idle threads sleep
-instead of spinning, which on a busy 2-core machine was the difference between 8-16 ms stalls and none
-(OpenMP layer). ``bench/conv.py --threading`` reruns that comparison.
+Threading: one pool. On 2 cores numba's pool and OpenBLAS's pool fight: OpenBLAS's idle threads spin
+after each multi-threaded call, numba's OpenMP threads too, and a numba im2col followed by a two-thread
+``np.matmul`` took 2-2.5x the CPU of the work itself. So each numba parallel iteration owns a block of
+samples, builds its columns and calls BLAS itself, with BLAS held at one thread while the kernel runs
+(``_Numba.one_blas_thread``); numba uses the ``workqueue`` layer (unless ``NUMBA_THREADING_LAYER`` says
+otherwise), whose idle threads sleep instead of spinning. ``python bench/conv.py --threading`` compares the
+set-ups (wall and CPU time per step); notes/issue3.md has the numbers.
 """
 from __future__ import annotations
 
