@@ -14,11 +14,13 @@ cannot tax ours (nor ours its). GFLOP/s counts 2*N*C_out*C_in*kH*kW*H_out*W_out
 per product (forward: one product, forward + backward: three), and "of matmul" compares that rate with
 np.matmul on the GEMM of the same size (what im2col reduces the conv to) on this machine.
 
-Two more sections run fresh processes:
-  --threading  the same conv under different threading set-ups (why the kernels use the one they do);
-  --compile    import + first conv call with a cold and a warm numba cache.
+More sections (all of them with --all):
+  --threading  the same conv under different threading set-ups, fresh processes (why the kernels use the
+               one they do);
+  --gemm       each case's block GEMM in a numba matmul against BLAS (why the GEMM stays in BLAS);
+  --compile    import + first conv call with a cold and a warm numba cache, fresh processes.
 
-Usage: python bench/conv.py [--quick] [--threading] [--compile] [--all]
+Usage: python bench/conv.py [--quick] [--threading] [--gemm] [--compile] [--all]
 """
 from __future__ import annotations
 
@@ -368,6 +370,47 @@ def run_threading() -> None:
               f"CPU {numbers['cpu'] * 1e3:6.2f}  (layer {numbers['layer']})")
 
 
+def run_gemm_choice(rounds: int) -> None:
+    """Is a numba matmul worth having? Each case's per-block GEMM (C_out x C_in*k*k times C_in*k*k x ~1024
+    columns, one thread), a straightforward numba kernel (rows as axpy updates, vectorised over columns)
+    against BLAS through numba's np.dot."""
+    from numba import njit
+
+    @njit(cache=True)
+    def numba_matmul(a, b, out):
+        for i in range(a.shape[0]):
+            row = out[i]
+            for j in range(row.size):
+                row[j] = 0
+            for r in range(a.shape[1]):
+                coefficient = a[i, r]
+                source = b[r]
+                for j in range(row.size):
+                    row[j] += coefficient * source[j]
+        return out
+
+    @njit(cache=True)
+    def blas_matmul(a, b, out):
+        np.dot(a, b, out)
+        return out
+
+    print("\nThe block GEMM: a numba matmul against BLAS (one thread, float32, GFLOP/s)")
+    kernels._Numba.load()
+    rng = np.random.default_rng(0)
+    with kernels._Numba.one_blas_thread():
+        for case in CASES:
+            m, k, n = case.gemm_shape()
+            n = min(n, 1024)
+            a, b = rng.standard_normal((m, k), dtype=np.float32), rng.standard_normal((k, n), dtype=np.float32)
+            out = np.empty((m, n), np.float32)
+            contenders = {"numba": lambda a=a, b=b, out=out: numba_matmul(a, b, out),
+                          "blas": lambda a=a, b=b, out=out: blas_matmul(a, b, out)}
+            times = best_times(contenders, rounds)
+            rate = {name: 2.0 * m * k * n / t / 1e9 for name, t in times.items()}
+            print(f"  {case.name:32s} ({m} x {k}) @ ({k} x {n}): numba {rate['numba']:5.1f}, BLAS {rate['blas']:5.1f}"
+                  f"  -> {'numba' if rate['numba'] > rate['blas'] else 'BLAS'}")
+
+
 COMPILE_PROBE = textwrap.dedent("""
     import time
     start = time.perf_counter()
@@ -398,17 +441,20 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer rounds")
     parser.add_argument("--threading", action="store_true", help="only the threading comparison")
     parser.add_argument("--compile", action="store_true", help="only the compile-cost measurement")
+    parser.add_argument("--gemm", action="store_true", help="only the numba-matmul-or-BLAS comparison")
     parser.add_argument("--all", action="store_true", help="table, threading and compile cost")
     parser.add_argument("--torch-worker", type=int, metavar="ROUNDS", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.torch_worker:
         print(json.dumps(torch_times(args.torch_worker)))
         return
-    only = args.threading or args.compile
+    only = args.threading or args.compile or args.gemm
     if args.all or not only:
         run_table(args.quick)
     if args.all or args.threading:
         run_threading()
+    if args.all or args.gemm:
+        run_gemm_choice(40)
     if args.all or args.compile:
         run_compile()
 
