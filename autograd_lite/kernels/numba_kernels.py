@@ -58,6 +58,29 @@ def _copy_plus(out, source, value):
 
 
 @njit(cache=True)
+def _tap_tables(height, width, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w):
+    """For tap t = p*kw + q and output pixel k = i*out_w + j: the flat input pixel y*W + x it reads, and
+    whether that pixel is inside the image (if not, the index is 0 and must not be used)."""
+    index = np.zeros((kh * kw, out_h * out_w), np.int64)
+    inside = np.zeros((kh * kw, out_h * out_w), np.bool_)
+    for p in range(kh):
+        for q in range(kw):
+            for i in range(out_h):
+                y = i * sh + p * dh - ph
+                for j in range(out_w):
+                    x = j * sw + q * dw - pw
+                    if 0 <= y < height and 0 <= x < width:
+                        index[p * kw + q, i * out_w + j] = y * width + x
+                        inside[p * kw + q, i * out_w + j] = True
+    return index, inside
+
+
+# Below this output width a row is too short for its own loop to pay: the whole plane goes in one loop
+# through the tap tables instead (2.5x faster on the 4x4 outputs of the stride-2 convs, 1.4x on 8x8).
+_TABLE_WIDTH = 8
+
+
+@njit(cache=True)
 def im2col_block(x, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, cols):
     """cols[(c,p,q), (n - n0, i, j)] = x[n, c, i*sh + p*dh - ph, j*sw + q*dw - pw] for samples n0 <= n < n1.
 
@@ -68,6 +91,18 @@ def im2col_block(x, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, cols):
     plane = out_h * out_w
     x_flat = x.reshape(x.size)
     cols_flat = cols.reshape(cols.size)
+    if out_w <= _TABLE_WIDTH:
+        index, inside = _tap_tables(height, width, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w)
+        zero = x_flat[0] * 0
+        for c in range(channels):
+            for tap in range(kh * kw):
+                for n in range(n0, n1):
+                    out = _u((c * kh * kw + tap) * cols.shape[1] + (n - n0) * plane)
+                    source = _u((n * channels + c) * height * width)
+                    for k in range(plane):
+                        value = x_flat[source + _u(index[tap, k])]
+                        cols_flat[out + _u(k)] = value if inside[tap, k] else zero
+        return cols
     for c in range(channels):
         for p in range(kh):
             row_offset = p * dh - ph
@@ -101,6 +136,17 @@ def col2im_block(cols, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, ima
     plane = out_h * out_w
     image_flat = image.reshape(image.size)
     cols_flat = cols.reshape(cols.size)
+    if out_w <= _TABLE_WIDTH:
+        index, inside = _tap_tables(height, width, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w)
+        for n in range(n0, n1):
+            for c in range(channels):
+                target = _u((n * channels + c) * height * width)
+                for tap in range(kh * kw):
+                    line = _u((c * kh * kw + tap) * cols.shape[1] + (n - n0) * plane)
+                    for k in range(plane):
+                        if inside[tap, k]:
+                            image_flat[target + _u(index[tap, k])] += cols_flat[line + _u(k)]
+        return image
     for n in range(n0, n1):
         for c in range(channels):
             for p in range(kh):

@@ -410,3 +410,20 @@ def test_conv_transpose2d_backward_in_one_pass_equals_the_two_gradients(path, ca
         np.testing.assert_allclose(dx, kernels.conv_transpose2d_input_grad(g, w, s, pad, d), rtol=1e-10, atol=1e-10)
         expected_dw = kernels.conv_transpose2d_weight_grad(x, g, w.shape[2:], s, pad, d)
         np.testing.assert_allclose(dw, expected_dw, rtol=1e-10, atol=1e-10)
+
+
+@PATHS
+@pytest.mark.parametrize(("width", "stride", "padding", "dilation"), [(19, 1, 1, 1), (21, 2, 2, 2), (29, 3, 0, 1)])
+def test_wide_images_agree_with_direct_loops(path, width, stride, padding, dilation):
+    """Outputs wider than 8 pixels take the numba row-by-row copies (narrower ones a tap table)."""
+    rng = np.random.default_rng(11)
+    x, w = rng.standard_normal((2, 2, 5, width)), rng.standard_normal((3, 2, 3, 3))
+    with on_path(path):
+        y = kernels.conv2d_forward(x, w, None, stride, padding, dilation)
+        assert y.shape[3] > 8
+        np.testing.assert_allclose(y, reference_conv2d(x, w, None, stride, padding, dilation), rtol=1e-10, atol=1e-10)
+        g = rng.standard_normal(y.shape)
+        dx, dw = kernels.conv2d_backward(x, g, w, stride, padding, dilation)
+        np.testing.assert_allclose(np.sum(x * dx), np.sum(y * g), rtol=1e-10)
+        expected_dw = reference_conv2d_weight_grad(x, g, 3, 3, stride, padding, dilation)
+        np.testing.assert_allclose(dw, expected_dw, rtol=1e-10, atol=1e-10)
