@@ -1,7 +1,7 @@
 """Convolution, pooling and upsampling on raw arrays (no Tensor): the forwards and every backward piece.
 
-    conv2d_forward / conv2d_input_grad / conv2d_weight_grad
-    conv_transpose2d_forward / conv_transpose2d_input_grad / conv_transpose2d_weight_grad
+    conv2d_forward / conv2d_input_grad / conv2d_weight_grad / conv2d_backward (both gradients at once)
+    conv_transpose2d_forward / _input_grad / _weight_grad / _backward (both gradients at once)
     max_pool2d_forward (values + argmax) / max_pool2d_scatter / max_pool2d_gather
     avg_pool2d_forward / avg_pool2d_scatter
     upsample_nearest2d_forward / upsample_nearest2d_backward
@@ -12,8 +12,9 @@ so the six conv functions are three computations under two names each.
 
 Two implementations, one dispatch (``uses_numba``):
 
-* numba (``numba_kernels``) for NumPy arrays: fused im2col + GEMM pipelines and pooling loops, compiled
-  once per dtype and cached on disk;
+* numba (``numba_kernels``) for NumPy arrays: fused im2col + GEMM pipelines (two parallel kernels, a
+  columns pass and a gradient pass, serve all the conv functions) and pooling loops, compiled once per
+  dtype and cached on disk;
 * generic (``generic``) for every other array module (CuPy, ``array_api_strict``) and for NumPy when the
   environment variable ``AUTOGRAD_LITE_DISABLE_NUMBA=1`` is set (or ``set_numba_enabled(False)``): only
   array-API operations, the readable statement of the same maths.
