@@ -468,7 +468,9 @@ def avg_pool2d_scatter(
 
 
 # ------------------------------------------------------------------------------------------------ upsampling
-def _scale_pair(scale_factor: IntOrPair) -> Pair:
+def _scale_pair(scale_factor: IntOrPair | float) -> Pair:
+    if isinstance(scale_factor, float) and scale_factor.is_integer():  # Upsample(scale_factor=2.0)
+        scale_factor = int(scale_factor)
     scale = pair(scale_factor, "scale_factor")
     if min(scale) < 1:
         raise ValueError(f"scale_factor must be a positive integer, got {scale_factor!r}")

@@ -11,6 +11,7 @@ that give the same ``out``:  size = (out - 1)*s - 2*pad + d*(k - 1) + output_pad
 """
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 
 Pair = tuple[int, int]
@@ -18,12 +19,15 @@ Pair = tuple[int, int]
 
 def pair(value: int | Sequence[int], name: str) -> Pair:
     """``value`` as (height, width): an int is used for both axes."""
-    if isinstance(value, int):
-        return (value, value)
-    values = tuple(int(v) for v in value)
-    if len(values) != 2:
+    if isinstance(value, numbers.Integral):
+        return (int(value), int(value))
+    try:
+        values = tuple(value)
+    except TypeError:
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}") from None
+    if len(values) != 2 or not all(isinstance(v, numbers.Integral) for v in values):
         raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-    return values  # type: ignore[return-value]
+    return int(values[0]), int(values[1])
 
 
 def check_geometry(stride: Pair, padding: Pair, dilation: Pair = (1, 1)) -> None:

@@ -427,3 +427,17 @@ def test_wide_images_agree_with_direct_loops(path, width, stride, padding, dilat
         np.testing.assert_allclose(np.sum(x * dx), np.sum(y * g), rtol=1e-10)
         expected_dw = reference_conv2d_weight_grad(x, g, 3, 3, stride, padding, dilation)
         np.testing.assert_allclose(dw, expected_dw, rtol=1e-10, atol=1e-10)
+
+
+def test_geometry_arguments_accept_ints_pairs_and_numpy_ints_and_name_what_is_wrong():
+    x, w = np.ones((1, 1, 6, 6)), np.ones((1, 1, 3, 3))
+    expected = kernels.conv2d_forward(x, w, None, 2, 1)
+    np.testing.assert_array_equal(kernels.conv2d_forward(x, w, None, (2, 2), [1, 1]), expected)
+    np.testing.assert_array_equal(kernels.conv2d_forward(x, w, None, np.int64(2), np.int32(1)), expected)
+    assert kernels.upsample_nearest2d_forward(x, 2.0).shape == (1, 1, 12, 12)
+    with pytest.raises(ValueError, match="stride must be an int or a pair of ints, got 1.5"):
+        kernels.conv2d_forward(x, w, None, 1.5)
+    with pytest.raises(ValueError, match=r"padding must be an int or a pair of ints, got \(1, 1, 1\)"):
+        kernels.conv2d_forward(x, w, None, 1, (1, 1, 1))
+    with pytest.raises(ValueError, match="scale_factor must be an int or a pair of ints, got 1.5"):
+        kernels.upsample_nearest2d_forward(x, 1.5)
