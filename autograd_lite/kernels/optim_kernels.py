@@ -9,7 +9,9 @@ Adam's update of one element (Kingma & Ba, 2015), with bias corrections c1 = 1 -
        = p - step_size m / (sqrt(v) / sqrt(c2) + eps),    step_size = lr / c1
 
 The caller passes every constant already cast to the parameter's dtype (and precomputes 1 - beta), so a
-float32 parameter is updated in float32 arithmetic that LLVM can vectorise.
+float32 parameter is updated in float32 arithmetic that LLVM can vectorise. ``error_model="numpy"`` drops
+numba's Python-style ZeroDivisionError check, whose branch in every iteration stopped the vectorisation
+(65k float32 elements: 157 us with it, 22 us without; NumPy's seven array passes take 120 us).
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ import numba
 import numpy as np
 
 
-@numba.njit(cache=True, fastmath=True)
+@numba.njit(cache=True, fastmath=True, error_model="numpy")
 def adam_update(param, grad, m, v, step_size, beta1, one_minus_beta1, beta2, one_minus_beta2, eps,
                 inv_sqrt_c2, l2, shrink):
     """In place on flat arrays: Adam with L2 penalty ``l2`` (added to g) and decoupled decay
@@ -31,7 +33,7 @@ def adam_update(param, grad, m, v, step_size, beta1, one_minus_beta1, beta2, one
         param[i] = param[i] * shrink - step_size * m_i / (np.sqrt(v_i) * inv_sqrt_c2 + eps)
 
 
-@numba.njit(cache=True, fastmath=True)
+@numba.njit(cache=True, fastmath=True, error_model="numpy")
 def sgd_update(param, grad, velocity, lr, momentum, weight_decay, nesterov):
     """In place on flat arrays: SGD with momentum (PyTorch's form: b <- mu b + g; p <- p - lr b)."""
     for i in range(param.size):

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from autograd_lite import backend
 from autograd_lite.function import Function
 from autograd_lite.ops._util import as_tensor, keepdims_shape, normalize_axis
 from autograd_lite.ops.elementwise import exp
@@ -31,7 +32,9 @@ class Sum(Function):
         self.axes, self.keepdims = axes, keepdims
 
     def forward(self, x):
-        return x.sum(axis=self.axes, keepdims=self.keepdims)
+        if isinstance(x, np.ndarray):
+            return x.sum(axis=self.axes, keepdims=self.keepdims)
+        return backend.array_namespace(x).sum(x, axis=self.axes, keepdims=self.keepdims)  # CuPy, array API
 
     def backward(self, gy):
         shape = self.inputs[0].shape

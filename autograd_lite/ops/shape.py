@@ -23,7 +23,10 @@ def sum_to_array(x: Any, shape: tuple[int, ...]) -> Any:
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
     )
-    y = x.sum(axis=axes, keepdims=True) if axes else x
+    if not axes:
+        return x
+    y = x.sum(axis=axes, keepdims=True) if isinstance(x, np.ndarray) else (
+        backend.array_namespace(x).sum(x, axis=axes, keepdims=True))
     return y.reshape(shape) if lead else y
 
 
