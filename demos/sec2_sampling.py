@@ -12,9 +12,6 @@ Run: python demos/sec2_sampling.py [--quick]
 """
 from __future__ import annotations
 
-import argparse
-import os
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -23,6 +20,7 @@ import numpy as np  # noqa: E402
 
 from scratchgen import data  # noqa: E402
 from scratchgen.distributions import Normal  # noqa: E402
+from scratchgen.plotting import demo_command_line, save_figure  # noqa: E402
 from scratchgen.sampling import (  # noqa: E402
     AliasTable,
     NumericalInverseCDF,
@@ -44,13 +42,6 @@ def mixture_log_pdf(x: np.ndarray) -> np.ndarray:
     parts = [np.log(w) + Normal(mu, sigma).log_prob(x)
              for w, mu, sigma in zip(data.LECTURE_WEIGHTS, data.LECTURE_MEANS, data.LECTURE_SIGMAS)]
     return np.logaddexp.reduce(parts, axis=0)
-
-
-def _save(fig, out_dir: str, name: str, quick: bool) -> str:
-    path = os.path.join(out_dir, name)
-    fig.savefig(path, dpi=60 if quick else 110, bbox_inches="tight")
-    plt.close(fig)
-    return path
 
 
 def figure_discrete(out_dir: str, quick: bool) -> str:
@@ -81,7 +72,7 @@ def figure_discrete(out_dir: str, quick: bool) -> str:
     axes[2].scatter(x_values, probs, color="k", zorder=3, label="p(x_i)")
     axes[2].set(title=f"frequencies of {n} draws", xlabel="x_i")
     axes[2].legend(fontsize=8)
-    return _save(fig, out_dir, "sec2_discrete_inverse_transform.png", quick)
+    return save_figure(fig, out_dir, "sec2_discrete_inverse_transform.png", quick)
 
 
 def figure_continuous(out_dir: str, quick: bool) -> str:
@@ -109,7 +100,7 @@ def figure_continuous(out_dir: str, quick: bool) -> str:
     axes[2].plot(grid, normal.pdf(grid), color="k", label="p(x)")
     axes[2].set(title="histogram against the pdf", xlabel="x")
     axes[2].legend(fontsize=8)
-    return _save(fig, out_dir, "sec2_continuous_inverse_transform.png", quick)
+    return save_figure(fig, out_dir, "sec2_continuous_inverse_transform.png", quick)
 
 
 def figure_numerical_inverse(out_dir: str, quick: bool) -> str:
@@ -131,7 +122,7 @@ def figure_numerical_inverse(out_dir: str, quick: bool) -> str:
     axes[2].plot(grid, data.lecture_mixture_1d_pdf(grid), color="k", label="p(x)")
     axes[2].set(title="samples against the mixture's pdf", xlabel="x")
     axes[2].legend(fontsize=8)
-    return _save(fig, out_dir, "sec2_numerical_inverse_cdf.png", quick)
+    return save_figure(fig, out_dir, "sec2_numerical_inverse_cdf.png", quick)
 
 
 def figure_rejection(out_dir: str, quick: bool) -> str:
@@ -162,7 +153,7 @@ def figure_rejection(out_dir: str, quick: bool) -> str:
     axes[1].plot(grid, data.lecture_mixture_1d_pdf(grid), color="k", label="p(x)")
     axes[1].set(title=f"acceptance rate {rate:.3f} vs 1/M = {1 / M:.3f}", xlabel="x")
     axes[1].legend(fontsize=8)
-    return _save(fig, out_dir, "sec2_rejection_sampling.png", quick)
+    return save_figure(fig, out_dir, "sec2_rejection_sampling.png", quick)
 
 
 def figure_metropolis_hastings(out_dir: str, quick: bool) -> str:
@@ -190,7 +181,7 @@ def figure_metropolis_hastings(out_dir: str, quick: bool) -> str:
         axes[row, 2].plot(grid, data.lecture_mixture_1d_pdf(grid), color="k")
         axes[row, 2].set(title="all chains against p(x)", xlabel="x", xlim=(-9, 9))
     fig.tight_layout()
-    return _save(fig, out_dir, "sec2_metropolis_hastings.png", quick)
+    return save_figure(fig, out_dir, "sec2_metropolis_hastings.png", quick)
 
 
 def figure_gradient_mcmc(out_dir: str, quick: bool) -> str:
@@ -224,11 +215,10 @@ def figure_gradient_mcmc(out_dir: str, quick: bool) -> str:
         axes[1, col].plot(chain[:, 0], lw=0.6)
         axes[1, col].set(title="trace of x_1 (first chain)", xlabel="step")
     fig.tight_layout()
-    return _save(fig, out_dir, "sec2_gradient_mcmc.png", quick)
+    return save_figure(fig, out_dir, "sec2_gradient_mcmc.png", quick)
 
 
 def main(out_dir: str = "demo_output", quick: bool = False) -> list[str]:
-    os.makedirs(out_dir, exist_ok=True)
     return [
         figure_discrete(out_dir, quick),
         figure_continuous(out_dir, quick),
@@ -240,9 +230,4 @@ def main(out_dir: str = "demo_output", quick: bool = False) -> list[str]:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="demo_output")
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    for path in main(args.out, args.quick):
-        print("wrote", path)
+    demo_command_line(main, __doc__.splitlines()[0])

@@ -10,9 +10,6 @@ Run: python demos/sec3_density.py [--quick]
 """
 from __future__ import annotations
 
-import argparse
-import os
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -21,6 +18,7 @@ import numpy as np  # noqa: E402
 
 from scratchgen import data  # noqa: E402
 from scratchgen.density import GaussianMixture, KernelDensity  # noqa: E402
+from scratchgen.plotting import demo_command_line, save_figure  # noqa: E402
 
 COLOURS = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:olive"]
 
@@ -65,10 +63,7 @@ def figure_em(out_dir: str, quick: bool) -> str:
     ax.set_title("EM never decreases the likelihood")
     fig.suptitle("EM for a Gaussian mixture: E-step p(k|x), M-step w_k, mu_k, sigma_k (lecture's example)")
     fig.tight_layout()
-    path = os.path.join(out_dir, "sec3_em_iterations.png")
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return save_figure(fig, out_dir, "sec3_em_iterations.png", quick)
 
 
 def figure_kde(out_dir: str, quick: bool) -> str:
@@ -106,10 +101,7 @@ def figure_kde(out_dir: str, quick: bool) -> str:
     ax.set_title("kernels with the same standard deviation (0.6)", fontsize=10)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    path = os.path.join(out_dir, "sec3_kde.png")
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return save_figure(fig, out_dir, "sec3_kde.png", quick)
 
 
 def figure_sampling(out_dir: str, quick: bool) -> str:
@@ -152,10 +144,7 @@ def figure_sampling(out_dir: str, quick: bool) -> str:
         ax.set_ylim(-3, 3)
         ax.set_aspect("equal")
     fig.tight_layout()
-    path = os.path.join(out_dir, "sec3_sampling.png")
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return save_figure(fig, out_dir, "sec3_sampling.png", quick)
 
 
 def curse_of_dimensionality(dimensions: list[int], n_train: int, n_test: int) -> dict[str, list[float]]:
@@ -193,22 +182,13 @@ def figure_curse(out_dir: str, quick: bool) -> str:
     ax.axhline(0, color="k", lw=0.5)
     ax.legend()
     fig.tight_layout()
-    path = os.path.join(out_dir, "sec3_curse_of_dimensionality.png")
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return save_figure(fig, out_dir, "sec3_curse_of_dimensionality.png", quick)
 
 
 def main(out_dir: str = "demo_output", quick: bool = False) -> list[str]:
-    os.makedirs(out_dir, exist_ok=True)
     return [figure_em(out_dir, quick), figure_kde(out_dir, quick), figure_sampling(out_dir, quick),
             figure_curse(out_dir, quick)]
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="demo_output")
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    for figure in main(args.out, args.quick):
-        print("wrote", figure)
+    demo_command_line(main, __doc__.splitlines()[0])

@@ -13,9 +13,6 @@ Run: python demos/sec4_why_generative.py [--quick]
 """
 from __future__ import annotations
 
-import argparse
-import os
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -26,6 +23,7 @@ from autograd_lite import Tensor, nn, no_grad, optim  # noqa: E402
 from autograd_lite.ops import softmax  # noqa: E402
 from scratchgen.data import N_PIXEL_VALUES, load_digits  # noqa: E402
 from scratchgen.density import CategoricalMixture, GenerativeClassifier  # noqa: E402
+from scratchgen.plotting import demo_command_line, save_figure  # noqa: E402
 
 NOISE_STD = 8.0          # grey levels (of 0..16) of Gaussian noise added to a test digit
 FLAG_PERCENTILE = 1.0    # flag x when log p(x) is below this percentile of the validation digits
@@ -116,10 +114,7 @@ def figure_example(result: dict, out_dir: str) -> str:
                  f"p(x) can (flag: below the {FLAG_PERCENTILE:g}st percentile of validation digits, "
                  f"{result['threshold']:.0f} nats)", fontsize=10)
     fig.tight_layout()
-    path = os.path.join(out_dir, "sec4_why_generative.png")
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return save_figure(fig, out_dir, "sec4_why_generative.png")
 
 
 def figure_scores(result: dict, out_dir: str) -> str:
@@ -143,22 +138,13 @@ def figure_scores(result: dict, out_dir: str) -> str:
         ax.set_ylabel("images")
         ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
-    path = os.path.join(out_dir, "sec4_ood_scores.png")
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return save_figure(fig, out_dir, "sec4_ood_scores.png")
 
 
 def main(out_dir: str = "demo_output", quick: bool = False) -> list[str]:
-    os.makedirs(out_dir, exist_ok=True)
     result = run_experiment(quick)
     return [figure_example(result, out_dir), figure_scores(result, out_dir)]
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="demo_output")
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    for figure in main(args.out, args.quick):
-        print("wrote", figure)
+    demo_command_line(main, __doc__.splitlines()[0])

@@ -5,10 +5,15 @@ stay bounded (and, where an op has a kink or a pole, away from it) so the proper
 """
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
+import pytest
 from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+
+from autograd_lite import kernels
 
 FLOAT_DTYPES = (np.float32, np.float64)
 MAX_DIMS = 3
@@ -96,3 +101,18 @@ def shape_and_one_axis(draw, min_dims: int = 1, max_dims: int = MAX_DIMS):
     """A shape and one axis of it (possibly negative): for softmax and friends."""
     shape = draw(shapes(min_dims=min_dims, max_dims=max_dims))
     return shape, draw(st.integers(-len(shape), len(shape) - 1))
+
+
+# The kernel paths: numba for NumPy arrays, or the generic array-API code.
+PATHS = pytest.mark.parametrize("path", ["numba", "generic"])
+
+
+@contextlib.contextmanager
+def on_path(path: str):
+    """Run the body on one kernel path, restoring the previous choice after."""
+    before = kernels.numba_enabled()
+    kernels.set_numba_enabled(path == "numba")
+    try:
+        yield
+    finally:
+        kernels.set_numba_enabled(before)

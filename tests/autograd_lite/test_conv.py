@@ -6,28 +6,15 @@ against direct loops in test_kernels.py.
 """
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from strategies import PATHS, on_path
 
 import autograd_lite as al
-from autograd_lite import backend, kernels, nn
+from autograd_lite import backend, nn
 from autograd_lite.ops import conv as conv_ops
-
-PATHS = pytest.mark.parametrize("path", ["numba", "generic"])
-
-
-@contextlib.contextmanager
-def on_path(path):
-    before = kernels.numba_enabled()
-    kernels.set_numba_enabled(path == "numba")
-    try:
-        yield
-    finally:
-        kernels.set_numba_enabled(before)
 
 
 @st.composite

@@ -5,7 +5,6 @@ Every test runs on both kernel paths (the ``path`` fixture); the generic path al
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 import sys
@@ -14,6 +13,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from strategies import PATHS, on_path
 
 from autograd_lite import kernels
 
@@ -88,20 +88,6 @@ def reference_pool(x, k, s, pad, reduce):
 
 
 # ---------------------------------------------------------------------------------------------- fixtures
-
-
-PATHS = pytest.mark.parametrize("path", ["numba", "generic"])
-
-
-@contextlib.contextmanager
-def on_path(path):
-    """Run the body on one kernel path: numba for NumPy arrays, or the generic array-API code."""
-    before = kernels.numba_enabled()
-    kernels.set_numba_enabled(path == "numba")
-    try:
-        yield
-    finally:
-        kernels.set_numba_enabled(before)
 
 
 @st.composite

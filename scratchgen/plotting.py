@@ -1,0 +1,27 @@
+"""What the demos share: saving a figure, and the command line every demo script offers."""
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+
+import matplotlib.pyplot as plt
+
+
+def save_figure(fig: plt.Figure, out_dir: str, name: str, quick: bool = False) -> str:
+    """Save ``fig`` as ``out_dir/name`` (a smaller PNG for quick runs), close it and return the path."""
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, name)
+    fig.savefig(path, dpi=60 if quick else 100, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def demo_command_line(main: Callable[[str, bool], list[str]], description: str) -> None:
+    """``python demos/secN_*.py [--out DIR] [--quick]``: run a demo's ``main`` and list its figures."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--out", default="demo_output", help="folder for the figures")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    args = parser.parse_args()
+    for path in main(args.out, args.quick):
+        print("wrote", path)
