@@ -7,6 +7,7 @@ generic code paths use nothing NumPy-only). ``array_namespace(a)`` is the one pl
 from __future__ import annotations
 
 import importlib
+import sys
 from types import ModuleType
 from typing import Any
 
@@ -37,8 +38,11 @@ def array_namespace(*arrays: Any) -> ModuleType:
     """
     namespace = None
     for a in arrays:
+        cupy = sys.modules.get("cupy")  # only ever set if the user imported CuPy
         if isinstance(a, (np.ndarray, np.generic, int, float, bool)) or a is None:
             xp = np
+        elif cupy is not None and isinstance(a, cupy.ndarray):  # older CuPy has no __array_namespace__
+            xp = cupy
         elif hasattr(a, "__array_namespace__"):
             xp = a.__array_namespace__()
         else:
