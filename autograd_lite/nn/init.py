@@ -20,12 +20,20 @@ from autograd_lite.tensor import Tensor
 
 
 def as_generator(rng: np.random.Generator | int | None) -> np.random.Generator:
-    """A numpy Generator from a Generator, a seed, or None (fresh entropy)."""
+    """A numpy Generator from a Generator (used as is), an int seed (same seed, same stream) or None
+    (fresh OS entropy). The one place in both packages that turns ``rng`` into a Generator."""
     if isinstance(rng, np.random.Generator):
         return rng
-    if rng is None or isinstance(rng, int | np.integer):
-        return np.random.default_rng(rng)
-    raise TypeError(f"rng must be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}")
+    if rng is None:
+        return np.random.default_rng()
+    if isinstance(rng, int | np.integer) and not isinstance(rng, bool):
+        if rng < 0:
+            raise ValueError(f"rng: a seed must be a non-negative integer, got {rng}")
+        return np.random.default_rng(int(rng))
+    raise TypeError(
+        f"rng: expected a numpy.random.Generator, an int seed or None, got {type(rng).__name__}"
+        " (the legacy np.random.RandomState is not supported; use np.random.default_rng(seed))"
+    )
 
 
 def fans(shape: tuple[int, ...]) -> tuple[int, int]:

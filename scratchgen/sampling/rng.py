@@ -1,4 +1,5 @@
-"""Random-number plumbing shared by every sampler: one way to turn ``rng`` into a Generator.
+"""Random-number plumbing shared by every sampler: one way to turn ``rng`` into a Generator
+(``as_generator``, shared with the engine), uniforms on the open interval, and size checks.
 
 Every random function in scratchgen takes ``rng``: a ``numpy.random.Generator`` (used as is), an ``int``
 seed (a fresh generator, so the same seed always gives the same result) or ``None`` (fresh OS entropy).
@@ -8,23 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograd_lite.nn.init import as_generator  # noqa: F401  (re-exported: one implementation)
+
 RNGLike = np.random.Generator | int | None
-
-
-def as_generator(rng: RNGLike) -> np.random.Generator:
-    """Normalise ``rng`` (Generator, int seed or None) to a ``numpy.random.Generator``."""
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None:
-        return np.random.default_rng()
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        if rng < 0:
-            raise ValueError(f"rng: a seed must be a non-negative integer, got {rng}")
-        return np.random.default_rng(int(rng))
-    raise TypeError(
-        f"rng: expected a numpy.random.Generator, an int seed or None, got {type(rng).__name__}"
-        " (the legacy np.random.RandomState is not supported; use np.random.default_rng(seed))"
-    )
 
 
 def uniform_open(rng: np.random.Generator, size) -> np.ndarray:
