@@ -116,3 +116,23 @@ def on_path(path: str):
         yield
     finally:
         kernels.set_numba_enabled(before)
+
+
+@st.composite
+def conv_geometries(draw, transposed: bool = False, max_batch: int = 2, max_side: int = 6):
+    """(x, weight, bias, dict(stride, padding, dilation), output_padding) for a small convolution: every
+    stride / padding / dilation combination that gives a non-empty output."""
+    n, c_in, c_out = draw(st.integers(1, max_batch)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    stride, padding, dilation = draw(st.integers(1, 3)), draw(st.integers(0, 2)), draw(st.integers(1, 2))
+    h, w = draw(st.integers(1, max_side)), draw(st.integers(1, max_side))
+    output_padding = draw(st.integers(0, stride - 1)) if transposed else 0
+    if transposed:
+        assume((min(h, w) - 1) * stride - 2 * padding + dilation * (min(kh, kw) - 1) + output_padding >= 0)
+    else:
+        assume(dilation * (max(kh, kw) - 1) + 1 <= min(h, w) + 2 * padding)
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    x = rng.standard_normal((n, c_in, h, w))
+    weight = rng.standard_normal((c_in, c_out, kh, kw) if transposed else (c_out, c_in, kh, kw))
+    bias = rng.standard_normal(c_out)
+    return x, weight, bias, dict(stride=stride, padding=padding, dilation=dilation), output_padding

@@ -8,33 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
-from strategies import PATHS, on_path
+from strategies import PATHS, conv_geometries, on_path
 
 import autograd_lite as al
 from autograd_lite import backend, nn
 from autograd_lite.ops import conv as conv_ops
-
-
-@st.composite
-def conv_geometries(draw, transposed=False):
-    """Small shapes with every stride / padding / dilation combination that gives a non-empty output."""
-    n, c_in, c_out = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    stride, padding, dilation = draw(st.integers(1, 3)), draw(st.integers(0, 2)), draw(st.integers(1, 2))
-    h, w = draw(st.integers(1, 6)), draw(st.integers(1, 6))
-    output_padding = draw(st.integers(0, stride - 1)) if transposed else 0
-    if transposed:
-        assume((min(h, w) - 1) * stride - 2 * padding + dilation * (min(kh, kw) - 1) + output_padding >= 0)
-    else:
-        assume(dilation * (max(kh, kw) - 1) + 1 <= min(h, w) + 2 * padding)
-    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
-    x = rng.standard_normal((n, c_in, h, w))
-    weight = rng.standard_normal((c_in, c_out, kh, kw) if transposed else (c_out, c_in, kh, kw))
-    bias = rng.standard_normal(c_out)
-    return x, weight, bias, dict(stride=stride, padding=padding, dilation=dilation), output_padding
-
 
 # ------------------------------------------------------------------------------------ first-order gradients
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from strategies import PATHS, on_path
+from strategies import PATHS, conv_geometries, on_path
 
 from autograd_lite import kernels
 
@@ -90,39 +90,30 @@ def reference_pool(x, k, s, pad, reduce):
 # ---------------------------------------------------------------------------------------------- fixtures
 
 
-@st.composite
-def conv_cases(draw, transposed=False):
-    n, c_in, c_out = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    stride, padding, dilation = draw(st.integers(1, 3)), draw(st.integers(0, 2)), draw(st.integers(1, 2))
-    h, w = draw(st.integers(1, 7)), draw(st.integers(1, 7))
-    if not transposed:
-        assume(dilation * (max(kh, kw) - 1) + 1 <= min(h, w) + 2 * padding)
-    seed = draw(st.integers(0, 2**16))
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n, c_in, h, w))
-    weight_shape = (c_in, c_out, kh, kw) if transposed else (c_out, c_in, kh, kw)
-    return x, rng.standard_normal(weight_shape), rng.standard_normal(c_out), stride, padding, dilation
+def unpack(case):
+    """x, w, b, stride, padding, dilation, output_padding from a conv_geometries case."""
+    x, w, b, geometry, output_padding = case
+    return x, w, b, geometry["stride"], geometry["padding"], geometry["dilation"], output_padding
 
 
 # ---------------------------------------------------------------------------------------- convolutions
 
 
 @PATHS
-@given(case=conv_cases())
+@given(case=conv_geometries(max_batch=3, max_side=7))
 def test_conv2d_forward_matches_direct_loops(path, case):
     with on_path(path):
-        x, w, b, s, pad, d = case
+        x, w, b, s, pad, d, _ = unpack(case)
         expected = reference_conv2d(x, w, b, s, pad, d)
         np.testing.assert_allclose(kernels.conv2d_forward(x, w, b, s, pad, d), expected, rtol=1e-10, atol=1e-10)
 
 
 @PATHS
-@given(case=conv_cases())
+@given(case=conv_geometries(max_batch=3, max_side=7))
 def test_conv2d_gradients_match_direct_loops(path, case):
     """Input grad == transposed conv by loops (the adjoint); weight grad == its own loop."""
     with on_path(path):
-        x, w, _, s, pad, d = case
+        x, w, _, s, pad, d, _ = unpack(case)
         y = reference_conv2d(x, w, None, s, pad, d)
         g = np.random.default_rng(1).standard_normal(y.shape)
         dx = kernels.conv2d_input_grad(g, w, x.shape, s, pad, d)
@@ -141,11 +132,10 @@ def test_conv2d_gradients_match_direct_loops(path, case):
 
 
 @PATHS
-@given(case=conv_cases(transposed=True), output_padding=st.integers(0, 2))
-def test_conv_transpose2d_forward_matches_direct_loops(path, case, output_padding):
+@given(case=conv_geometries(transposed=True, max_batch=3, max_side=7))
+def test_conv_transpose2d_forward_matches_direct_loops(path, case):
     with on_path(path):
-        x, w, b, s, pad, d = case
-        assume(output_padding < s)
+        x, w, b, s, pad, d, output_padding = unpack(case)
         out_h = (x.shape[2] - 1) * s - 2 * pad + d * (w.shape[2] - 1) + output_padding + 1
         out_w = (x.shape[3] - 1) * s - 2 * pad + d * (w.shape[3] - 1) + output_padding + 1
         assume(min(out_h, out_w) >= 1)
@@ -372,10 +362,10 @@ def test_a_numba_conv_holds_blas_at_one_thread_only_while_it_runs():
 
 
 @PATHS
-@given(case=conv_cases())
+@given(case=conv_geometries(max_batch=3, max_side=7))
 def test_conv2d_backward_in_one_pass_equals_the_two_gradients(path, case):
     with on_path(path):
-        x, w, _, s, pad, d = case
+        x, w, _, s, pad, d, _ = unpack(case)
         g = np.random.default_rng(9).standard_normal(reference_conv2d(x, w, None, s, pad, d).shape)
         dx, dw = kernels.conv2d_backward(x, g, w, s, pad, d)
         np.testing.assert_allclose(dx, kernels.conv2d_input_grad(g, w, x.shape, s, pad, d), rtol=1e-10, atol=1e-10)
@@ -384,10 +374,10 @@ def test_conv2d_backward_in_one_pass_equals_the_two_gradients(path, case):
 
 
 @PATHS
-@given(case=conv_cases(transposed=True))
+@given(case=conv_geometries(transposed=True, max_batch=3, max_side=7))
 def test_conv_transpose2d_backward_in_one_pass_equals_the_two_gradients(path, case):
     with on_path(path):
-        x, w, _, s, pad, d = case
+        x, w, _, s, pad, d, _ = unpack(case)
         out_h = (x.shape[2] - 1) * s - 2 * pad + d * (w.shape[2] - 1) + 1
         out_w = (x.shape[3] - 1) * s - 2 * pad + d * (w.shape[3] - 1) + 1
         assume(min(out_h, out_w) >= 1)
