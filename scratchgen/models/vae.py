@@ -1,0 +1,642 @@
+"""Variational auto-encoders on the 8x8 digits: the lecture's prescribed latent-variable model.
+
+The generative model is p(z) = N(0, I) and p_theta(x|z), a decoder network turned into a likelihood for
+the 64 pixels. The encoder q_phi(z|x) = N(mu_phi(x), diag sigma_phi(x)^2) approximates the posterior,
+and the two are trained together by maximising the evidence lower bound
+
+    ELBO(x) = E_{q_phi(z|x)}[log p_theta(x|z)] - KL(q_phi(z|x) || p(z)) <= log p(x),
+
+whose first term is the reconstruction term and whose second is the prior-matching term (closed form for
+two Gaussians). Its gradient with respect to phi goes through the reparameterisation
+z = mu_phi(x) + sigma_phi(x) * eta, eta ~ N(0, I).
+
+The importance-weighted bound (Burda et al., 2016) with k samples z_1..z_k ~ q_phi(z|x),
+
+    L_k(x) = log (1/k) sum_i p_theta(x, z_i) / q_phi(z_i|x)   (ELBO = L_1 <= L_k <= L_{k+1} -> log p(x)),
+
+is both a tighter training objective and the way the literature reports a VAE's log-likelihood
+(k = 1000 or 5000 on the test set, in nats).
+
+Decoder likelihoods (``likelihood=``):
+
+* ``"categorical"``: each pixel is one of the 17 grey levels, p(x_d = v | z) = softmax(logits_d)_v. An exact
+  discrete likelihood, so -log p(x) in nats compares with every other model of the digits.
+* ``"bernoulli"``: p(x_d | z) = Bernoulli(x_d / 16; sigmoid(logit_d)) on the grey level scaled to [0, 1]
+  (the continuous-Bernoulli-free convention of most VAE code: not a normalised density over 0..16).
+* ``"gaussian"``: N(x_d / 16; mu_d, s^2) with a fixed s, whose log-likelihood is the lecture's MSE term
+  -||x - mu||^2 / (2 s^2) up to a constant (a density on the scaled pixels, not a probability).
+
+The mathematics lives here; the networks (MLP, conv encoder / decoder) are in ``networks.py``.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from autograd_lite import Tensor, backend, nn, no_grad, ops
+from scratchgen.data import IMAGE_SHAPE, N_PIXEL_VALUES
+from scratchgen.models.networks import MLP, ConvDecoder, ConvEncoder, activation_layer
+
+N_PIXELS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]
+MAX_PIXEL = N_PIXEL_VALUES - 1
+LIKELIHOODS = ("categorical", "bernoulli", "gaussian")
+ARCHITECTURES = ("mlp", "conv")
+OBJECTIVES = ("elbo", "iwae")
+LOG_2PI = math.log(2 * math.pi)
+
+
+# ----- Gaussian algebra the ELBO needs -----------------------------------------------------------------
+def gaussian_log_density(z: Tensor, mu: Tensor, log_var: Tensor) -> Tensor:
+    """log N(z; mu, diag exp(log_var)) = -1/2 sum_j [log 2 pi + log_var_j + (z_j - mu_j)^2 / exp(log_var_j)]."""
+    return -0.5 * (LOG_2PI + log_var + (z - mu) ** 2 * ops.exp(-log_var)).sum(axis=-1)
+
+
+def standard_normal_log_density(z: Tensor) -> Tensor:
+    """log N(z; 0, I) = -1/2 sum_j [log 2 pi + z_j^2]."""
+    return -0.5 * (LOG_2PI + z * z).sum(axis=-1)
+
+
+def kl_to_standard_normal(mu: Tensor, log_var: Tensor) -> Tensor:
+    """KL(N(mu, diag sigma^2) || N(0, I)) = 1/2 sum_j [mu_j^2 + sigma_j^2 - 1 - log sigma_j^2] (closed form)."""
+    return 0.5 * (mu * mu + ops.exp(log_var) - 1.0 - log_var).sum(axis=-1)
+
+
+def kl_between_normals(mu_q: Tensor, log_var_q: Tensor, mu_p: Tensor, log_var_p: Tensor) -> Tensor:
+    """KL(N(mu_q, sigma_q^2) || N(mu_p, sigma_p^2))
+    = 1/2 sum_j [log sigma_p^2 - log sigma_q^2 + (sigma_q^2 + (mu_q - mu_p)^2) / sigma_p^2 - 1]."""
+    return 0.5 * (log_var_p - log_var_q + (ops.exp(log_var_q) + (mu_q - mu_p) ** 2) * ops.exp(-log_var_p)
+                  - 1.0).sum(axis=-1)
+
+
+class ELBO(NamedTuple):
+    """Per-image terms of the bound, in nats: ``elbo = reconstruction - kl``."""
+
+    elbo: Tensor
+    reconstruction: Tensor
+    kl: Tensor
+
+
+# ----- configuration ---------------------------------------------------------------------------------------
+@dataclass
+class VAEConfig:
+    """Everything that defines a VAE (saved as JSON inside every checkpoint, so a ``.npz`` alone rebuilds it).
+
+    The training objective belongs to the model too: ``objective`` ("elbo" or "iwae" with ``iwae_k``
+    samples), KL warm-up over ``kl_warmup_epochs`` (beta rises linearly from 0 to 1), ``dropout`` after each
+    hidden layer and ``input_dropout`` on the encoder's input pixels.
+    """
+
+    kind: str = "vae"
+    likelihood: str = "categorical"
+    architecture: str = "mlp"
+    latent_dim: int = 16
+    hidden: tuple[int, ...] = (256, 256)
+    activation: str = "leaky_relu"
+    dropout: float = 0.0
+    input_dropout: float = 0.0
+    objective: str = "iwae"
+    iwae_k: int = 10
+    kl_warmup_epochs: float = 0.0
+    gaussian_sigma: float = 0.1
+    log_var_min: float = -8.0
+    log_var_max: float = 4.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        self.hidden = tuple(int(h) for h in self.hidden)
+        check_config(self)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+@dataclass
+class HierarchicalVAEConfig(VAEConfig):
+    """A two-level VAE: ``latent_dim`` is z_1's size (next to the pixels), ``top_latent_dim`` z_2's."""
+
+    kind: str = "hvae"
+    top_latent_dim: int = 8
+
+
+def check_config(config: VAEConfig) -> None:
+    """Refuse a configuration that cannot build a model, naming the field."""
+    choices = {"likelihood": LIKELIHOODS, "architecture": ARCHITECTURES, "objective": OBJECTIVES}
+    for name, allowed in choices.items():
+        if getattr(config, name) not in allowed:
+            raise ValueError(f"{name} must be one of {allowed}, got {getattr(config, name)!r}")
+    positive = ["latent_dim", "iwae_k"] + (["top_latent_dim"] if hasattr(config, "top_latent_dim") else [])
+    for name in positive:
+        value = getattr(config, name)
+        if not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if not config.hidden or min(config.hidden) < 1:
+        raise ValueError(f"hidden must list positive layer sizes, got {config.hidden}")
+    for name in ("dropout", "input_dropout"):
+        if not 0 <= getattr(config, name) < 1:
+            raise ValueError(f"{name} must be in [0, 1), got {getattr(config, name)}")
+    if config.kl_warmup_epochs < 0:
+        raise ValueError(f"kl_warmup_epochs must be >= 0, got {config.kl_warmup_epochs}")
+    if not config.gaussian_sigma > 0:
+        raise ValueError(f"gaussian_sigma must be positive, got {config.gaussian_sigma}")
+    if not config.log_var_min < config.log_var_max:
+        raise ValueError(f"log_var_min must be below log_var_max, got {config.log_var_min}, {config.log_var_max}")
+
+
+def config_from_dict(values: dict[str, Any]) -> VAEConfig:
+    """The config a checkpoint's JSON describes (``kind`` picks the class); unknown fields are an error."""
+    kinds = {"vae": VAEConfig, "hvae": HierarchicalVAEConfig}
+    kind = values.get("kind", "vae")
+    if kind not in kinds:
+        raise ValueError(f"unknown model kind {kind!r} (known: {sorted(kinds)})")
+    cls = kinds[kind]
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"unknown {cls.__name__} fields: {unknown}")
+    return cls(**values)
+
+
+# ----- input checks ----------------------------------------------------------------------------------------
+def check_images(x: Any, likelihood: str, name: str = "x") -> np.ndarray:
+    """Digits as a float (n, 64) array: accepts (n, 64), (n, 8, 8), (n, 1, 8, 8) or one image (8, 8) / (64,).
+
+    Grey levels must be finite and lie in 0..16; the categorical likelihood needs whole numbers.
+    """
+    if isinstance(x, Tensor):
+        x = x.numpy()
+    try:
+        x = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be an array of grey levels, got {type(x).__name__}") from None
+    if x.shape in ((N_PIXELS,), IMAGE_SHAPE):
+        x = x.reshape(1, N_PIXELS)
+    if x.ndim < 2 or int(np.prod(x.shape[1:])) != N_PIXELS or x.shape[1:] not in (
+            (N_PIXELS,), IMAGE_SHAPE, (1, *IMAGE_SHAPE)):
+        raise ValueError(f"{name} must hold 8x8 images, shaped (n, 64), (n, 8, 8) or (n, 1, 8, 8); got {x.shape}")
+    x = x.reshape(len(x), N_PIXELS)
+    if len(x) == 0:
+        raise ValueError(f"{name} holds no images")
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} contains NaN or inf")
+    if x.min() < 0 or x.max() > MAX_PIXEL:
+        raise ValueError(f"{name} must hold grey levels in [0, {MAX_PIXEL}], got values in [{x.min()}, {x.max()}]")
+    if likelihood == "categorical" and not np.array_equal(x, np.round(x)):
+        raise ValueError(f"{name}: the categorical likelihood needs whole grey levels 0..{MAX_PIXEL}")
+    return x
+
+
+def _generator(rng: np.random.Generator | int | None) -> np.random.Generator:
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+
+# ----- the pixel likelihoods p(x|z) ------------------------------------------------------------------------
+class PixelLikelihood:
+    """Turns decoder outputs into log p(x|z) and samples; one of the three in the module docstring.
+
+    ``channels`` outputs per pixel: the decoder's output is laid out (..., channels, 64), so the softmax
+    over the 17 grey levels runs along contiguous rows of 64 (fast) rather than along a short last axis.
+    """
+
+    def __init__(self, name: str, gaussian_sigma: float = 0.1):
+        self.name, self.sigma = name, gaussian_sigma
+        self.channels = N_PIXEL_VALUES if name == "categorical" else 1
+
+    def log_prob(self, out: Tensor, x: Tensor) -> Tensor:
+        """log p(x|z) summed over the 64 pixels; ``out`` (..., channels, 64), ``x`` (n, 64) grey levels."""
+        if self.name == "categorical":
+            # log p(x|z) = sum_d log softmax(logits_d)[x_d]: pick each pixel's level with a one-hot mask
+            xp = backend.array_namespace(x.data)
+            levels = xp.reshape(xp.arange(N_PIXEL_VALUES, dtype=x.dtype), (N_PIXEL_VALUES, 1))
+            one_hot = Tensor._from_array(xp.astype(x.data[..., None, :] == levels, x.dtype))
+            return (ops.log_softmax(out, axis=-2) * one_hot).sum(axis=(-2, -1))
+        logits = out[..., 0, :]
+        t = x / MAX_PIXEL
+        if self.name == "bernoulli":
+            # log Bernoulli(t; sigmoid(l)) = t l - log(1 + e^l)
+            return (t * logits - ops.softplus(logits)).sum(axis=-1)
+        # log N(t; mu, s^2) with mu = sigmoid(l): -(t - mu)^2 / (2 s^2) - log s - log(2 pi) / 2
+        mu = ops.sigmoid(logits)
+        return (-0.5 * ((t - mu) / self.sigma) ** 2 - math.log(self.sigma) - 0.5 * LOG_2PI).sum(axis=-1)
+
+    def mean(self, out: np.ndarray) -> np.ndarray:
+        """E[x|z] on the 0..16 scale, (n, 64)."""
+        if self.name == "categorical":
+            shifted = out - out.max(axis=-2, keepdims=True)
+            p = np.exp(shifted)
+            p /= p.sum(axis=-2, keepdims=True)
+            return np.tensordot(np.arange(N_PIXEL_VALUES, dtype=out.dtype), p, axes=([0], [-2]))
+        return MAX_PIXEL / (1 + np.exp(-out[..., 0, :]))
+
+    def sample(self, out: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """x ~ p(x|z) on the 0..16 scale, (n, 64): a grey level a pixel (categorical), 0 or 16 (Bernoulli),
+        or the Gaussian draw clipped to the pixel range."""
+        if self.name == "categorical":
+            shifted = out - out.max(axis=-2, keepdims=True)
+            cdf = np.cumsum(np.exp(shifted), axis=-2)
+            u = rng.random((out.shape[0], 1, N_PIXELS)) * cdf[:, -1:, :]
+            return (u >= cdf).sum(axis=-2).astype(np.float64)  # inverse transform: first level with F >= u
+        p = 1 / (1 + np.exp(-out[..., 0, :].astype(np.float64)))
+        if self.name == "bernoulli":
+            return MAX_PIXEL * (rng.random(p.shape) < p)
+        return np.clip(MAX_PIXEL * (p + self.sigma * rng.standard_normal(p.shape)), 0, MAX_PIXEL)
+
+
+# ----- the models ------------------------------------------------------------------------------------------
+class LatentVariableModel(nn.Module):
+    """What both VAEs share: the bounds, the likelihood estimate, sampling and the input checks.
+
+    Subclasses define ``log_weights(x, k, rng)`` (log p(x, z_i) - log q(z_i|x) for k samples each),
+    ``elbo(x, rng)``, ``prior_sample(n, rng)`` and ``decode(z)``.
+    """
+
+    config: VAEConfig
+
+    def __init__(self, config: VAEConfig):
+        super().__init__()
+        self.config = config
+        self.pixels = PixelLikelihood(config.likelihood, config.gaussian_sigma)
+
+    # helpers
+    @property
+    def dtype(self) -> Any:
+        return next(self.parameters()).dtype
+
+    @property
+    def device(self) -> str:
+        return next(self.parameters()).device
+
+    def check_data(self, x: Any, name: str = "x") -> np.ndarray:
+        """Validated digits as a (n, 64) array of the model's dtype (see :func:`check_images`)."""
+        return check_images(x, self.config.likelihood, name).astype(self.dtype)
+
+    def to_tensor(self, x: np.ndarray) -> Tensor:
+        """Already checked data as a Tensor on the model's device."""
+        return Tensor._from_array(backend.to_device(np.asarray(x, dtype=self.dtype), self.device))
+
+    def _images(self, x: Any, name: str = "x") -> Tensor:
+        return self.to_tensor(self.check_data(x, name))
+
+    def _noise(self, shape: tuple[int, ...], rng: np.random.Generator) -> Tensor:
+        """eta ~ N(0, I), drawn by the caller's generator (same seed, same numbers on every device)."""
+        eta = rng.standard_normal(shape).astype(self.dtype)
+        return Tensor._from_array(backend.to_device(eta, self.device))
+
+    def _reparameterise(self, mu: Tensor, log_var: Tensor, rng: np.random.Generator,
+                        k: int | None = None) -> tuple[Tensor, Tensor]:
+        """z = mu + sigma * eta, eta ~ N(0, I) (k samples stacked on a new first axis if k is given);
+        returns (z, eta)."""
+        eta = self._noise(mu.shape if k is None else (k, *mu.shape), rng)
+        return mu + ops.exp(0.5 * log_var) * eta, eta
+
+    def _split_gaussian(self, h: Tensor) -> tuple[Tensor, Tensor]:
+        """A network's output (n, 2 d) as (mu, log sigma^2), the log-variance clamped to a safe range."""
+        d = h.shape[-1] // 2
+        return h[..., :d], ops.clip(h[..., d:], self.config.log_var_min, self.config.log_var_max)
+
+    def _decoder_output(self, network: nn.Module, h: Tensor) -> Tensor:
+        """Run a decoder network on (..., features) and lay its output out as (..., channels, 64)."""
+        lead = h.shape[:-1]
+        out = network(h.reshape(-1, h.shape[-1]))
+        return out.reshape(*lead, self.pixels.channels, N_PIXELS)
+
+    # the objectives
+    def iwae_bound(self, x: Any, k: int, rng: np.random.Generator | int | None = None) -> Tensor:
+        """L_k(x) = logsumexp_i [log p(x, z_i) - log q(z_i|x)] - log k, z_i ~ q(z|x) (per image, differentiable)."""
+        x = x if isinstance(x, Tensor) else self._images(x)
+        return ops.logsumexp(self.log_weights(x, k, _generator(rng)), axis=0) - math.log(k)
+
+    def kl_weight(self, epoch: float) -> float:
+        """KL warm-up: beta = min(1, epoch / kl_warmup_epochs) (1 without warm-up)."""
+        warmup = self.config.kl_warmup_epochs
+        return 1.0 if warmup <= 0 else min(1.0, epoch / warmup)
+
+    def training_loss(self, x: Tensor, rng: np.random.Generator, epoch: float = 0.0) -> Tensor:
+        """The mean over the batch of -ELBO (with KL weight beta during warm-up) or of -L_k (IWAE)."""
+        beta = self.kl_weight(epoch)
+        if self.config.objective == "iwae" and beta >= 1:
+            return -self.iwae_bound(x, self.config.iwae_k, rng).mean()
+        terms = self.elbo(x, rng)
+        return -(terms.reconstruction - beta * terms.kl).mean()
+
+    def validation_loss(self, x: Tensor, rng: np.random.Generator) -> float:
+        """Early stopping watches -L_k with the training k (or -ELBO), in nats per image."""
+        with no_grad():
+            k = self.config.iwae_k if self.config.objective == "iwae" else 1
+            return -float(self.iwae_bound(x, k, rng).mean().item())
+
+    # honest numbers
+    def log_likelihood(self, x: Any, k: int = 1000, rng: np.random.Generator | int | None = 0,
+                       batch_size: int = 64, samples_per_pass: int = 250) -> np.ndarray:
+        """The importance-weighted estimate of log p(x) per image, L_k with k samples (nats, float64).
+
+        Evaluated without a graph in batches of ``batch_size`` images and ``samples_per_pass`` samples,
+        the passes combined by log-sum-exp, so k = 5000 fits in memory.
+        """
+        if not isinstance(k, (int, np.integer)) or not 1 <= k <= 100_000:
+            raise ValueError(f"k must be an integer in 1..100000, got {k!r}")
+        x = check_images(x, self.config.likelihood)
+        rng = _generator(rng)
+        out = np.empty(len(x))
+        was_training = self.training
+        self.eval()
+        try:
+            with no_grad():
+                for start in range(0, len(x), batch_size):
+                    xb = self._images(x[start:start + batch_size])
+                    chunks = []
+                    for done in range(0, k, samples_per_pass):
+                        w = self.log_weights(xb, min(samples_per_pass, k - done), rng).numpy()
+                        chunks.append(w.astype(np.float64))
+                    log_w = np.concatenate(chunks, axis=0)
+                    m = log_w.max(axis=0)
+                    out[start:start + batch_size] = m + np.log(np.exp(log_w - m).mean(axis=0))
+        finally:
+            self.train(was_training)
+        return out
+
+    def negative_elbo(self, x: Any, n_samples: int = 10, rng: np.random.Generator | int | None = 0) -> np.ndarray:
+        """-ELBO per image (nats), the expectation over q(z|x) estimated with ``n_samples`` draws."""
+        x = check_images(x, self.config.likelihood)
+        rng = _generator(rng)
+        was_training = self.training
+        self.eval()
+        try:
+            with no_grad():
+                xb = self._images(x)
+                total = sum(self.elbo(xb, rng).elbo.numpy().astype(np.float64) for _ in range(n_samples))
+        finally:
+            self.train(was_training)
+        return -total / n_samples
+
+    # generating
+    def sample(self, n: int, rng: np.random.Generator | int | None = None, mean: bool = False) -> np.ndarray:
+        """n digits from the model, (n, 8, 8) grey levels 0..16: z ~ p(z), then x ~ p(x|z) (or E[x|z] if
+        ``mean``)."""
+        if not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"n must be a positive integer, got {n!r}")
+        rng = _generator(rng)
+        with no_grad():
+            was_training = self.training
+            self.eval()
+            try:
+                out = self.decode(self.prior_sample(int(n), rng)).numpy()
+            finally:
+                self.train(was_training)
+        x = self.pixels.mean(out) if mean else self.pixels.sample(out, rng)
+        return x.reshape(int(n), *IMAGE_SHAPE)
+
+    def _decode_mean(self, z: Tensor) -> np.ndarray:
+        was_training = self.training
+        self.eval()
+        try:
+            with no_grad():
+                return self.pixels.mean(self.decode(z).numpy()).reshape(z.shape[0], *IMAGE_SHAPE)
+        finally:
+            self.train(was_training)
+
+    # subclass interface
+    def log_weights(self, x: Tensor, k: int, rng: np.random.Generator) -> Tensor:
+        raise NotImplementedError
+
+    def elbo(self, x: Any, rng: np.random.Generator | int | None = None) -> ELBO:
+        raise NotImplementedError
+
+    def prior_sample(self, n: int, rng: np.random.Generator) -> Tensor:
+        raise NotImplementedError
+
+    def decode(self, z: Tensor) -> Tensor:
+        raise NotImplementedError
+
+
+class VAE(LatentVariableModel):
+    """One stochastic layer: q_phi(z|x) = N(mu_phi(x), diag sigma_phi(x)^2), p(z) = N(0, I), p_theta(x|z).
+
+    >>> vae = VAE(VAEConfig(latent_dim=8, hidden=(64,)))
+    >>> terms = vae.elbo(x)           # terms.elbo = terms.reconstruction - terms.kl, per image
+    >>> vae.log_likelihood(x, k=1000) # the IWAE estimate of log p(x), nats
+    """
+
+    def __init__(self, config: VAEConfig | None = None, **overrides: Any):
+        config = config or VAEConfig(**overrides)
+        super().__init__(config)
+        rng = np.random.default_rng(config.seed)
+        d, hidden = config.latent_dim, config.hidden
+        self.input_dropout = nn.Dropout(config.input_dropout, rng=rng)
+        if config.architecture == "mlp":
+            self.encoder = MLP((N_PIXELS, *hidden, 2 * d), config.activation, config.dropout, rng=rng)
+            self.decoder = MLP((d, *hidden[::-1], self.pixels.channels * N_PIXELS), config.activation,
+                               config.dropout, rng=rng)
+        else:
+            self.encoder = ConvEncoder(2 * d, activation=config.activation, rng=rng)
+            self.decoder = ConvDecoder(d, self.pixels.channels, activation=config.activation, rng=rng)
+
+    def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """mu_phi(x), log sigma_phi(x)^2 from the grey levels scaled to [0, 1]."""
+        h = self.input_dropout(x / MAX_PIXEL)
+        if self.config.architecture == "conv":
+            h = h.reshape(-1, 1, *IMAGE_SHAPE)
+        return self._split_gaussian(self.encoder(h))
+
+    def decode(self, z: Tensor) -> Tensor:
+        """The decoder's parameters of p_theta(x|z), laid out (..., channels, 64)."""
+        return self._decoder_output(self.decoder, z)
+
+    def elbo(self, x: Any, rng: np.random.Generator | int | None = None) -> ELBO:
+        """ELBO(x) = log p_theta(x|z) - KL(q_phi(z|x) || N(0, I)), one reparameterised z = mu + sigma * eta."""
+        x = x if isinstance(x, Tensor) else self._images(x)
+        mu, log_var = self.encode(x)
+        z, _ = self._reparameterise(mu, log_var, _generator(rng))
+        reconstruction = self.pixels.log_prob(self.decode(z), x)
+        kl = kl_to_standard_normal(mu, log_var)
+        return ELBO(reconstruction - kl, reconstruction, kl)
+
+    def log_weights(self, x: Tensor, k: int, rng: np.random.Generator) -> Tensor:
+        """(k, n): log p_theta(x|z_i) + log p(z_i) - log q_phi(z_i|x), z_i = mu + sigma * eta_i."""
+        mu, log_var = self.encode(x)
+        z, eta = self._reparameterise(mu, log_var, rng, k)
+        # log q(z|x) with z = mu + sigma eta: -1/2 sum [log 2 pi + log sigma^2 + eta^2]
+        log_q = -0.5 * (LOG_2PI + log_var + eta * eta).sum(axis=-1)
+        return self.pixels.log_prob(self.decode(z), x) + standard_normal_log_density(z) - log_q
+
+    def prior_sample(self, n: int, rng: np.random.Generator) -> Tensor:
+        return self._noise((n, self.config.latent_dim), rng)
+
+    def reconstruct(self, x: Any) -> np.ndarray:
+        """E[x|z] at z = mu_phi(x): the decoder's mean image of each encoded digit, (n, 8, 8)."""
+        with no_grad():
+            was_training = self.training
+            self.eval()
+            try:
+                mu, _ = self.encode(self._images(x))
+            finally:
+                self.train(was_training)
+        return self._decode_mean(mu)
+
+    def interpolate(self, x_a: Any, x_b: Any, steps: int = 8) -> np.ndarray:
+        """Decoder means along z_t = (1 - t) mu(x_a) + t mu(x_b), t = 0..1 in ``steps`` steps: (steps, 8, 8)."""
+        if not isinstance(steps, (int, np.integer)) or steps < 2:
+            raise ValueError(f"steps must be an integer >= 2, got {steps!r}")
+        with no_grad():
+            was_training = self.training
+            self.eval()
+            try:
+                mu_a, _ = self.encode(self._images(x_a, "x_a")[:1])
+                mu_b, _ = self.encode(self._images(x_b, "x_b")[:1])
+            finally:
+                self.train(was_training)
+            t = np.linspace(0.0, 1.0, int(steps), dtype=self.dtype).reshape(-1, 1)
+            t = Tensor._from_array(backend.to_device(t, self.device))
+            z = (1 - t) * mu_a + t * mu_b
+        return self._decode_mean(z)
+
+
+class HierarchicalVAE(LatentVariableModel):
+    """Two stochastic layers, generated top-down (the lecture's NVAE sketch, in its smallest form):
+
+        p(z_2) = N(0, I),  p_theta(z_1|z_2) = N(mu_p(z_2), sigma_p(z_2)^2),  p_theta(x|z_1, z_2);
+        q_phi(z_2|x) = N(mu(h), sigma(h)^2),  q_phi(z_1|x, z_2) = N(mu_p + dmu(h, t), sigma_p^2 * exp(dlog(h, t))),
+
+    with h = the bottom-up features of x and t = the top-down features of z_2 (NVAE's residual posterior:
+    q(z_1|.) is stated relative to its prior). The bound is
+
+        ELBO = E_q[log p(x|z_1, z_2)] - KL(q(z_2|x) || p(z_2)) - E_{q(z_2|x)}[KL(q(z_1|x, z_2) || p(z_1|z_2))],
+
+    both KLs in closed form given the sampled z_2; the IWAE weights are
+    log p(x|z_1, z_2) + log p(z_1|z_2) + log p(z_2) - log q(z_1|x, z_2) - log q(z_2|x).
+    The conv architecture swaps the bottom-up MLP and the decoder for the conv encoder / decoder.
+    """
+
+    config: HierarchicalVAEConfig
+
+    def __init__(self, config: HierarchicalVAEConfig | None = None, **overrides: Any):
+        config = config or HierarchicalVAEConfig(**overrides)
+        if not isinstance(config, HierarchicalVAEConfig):
+            raise TypeError("HierarchicalVAE needs a HierarchicalVAEConfig")
+        super().__init__(config)
+        rng = np.random.default_rng(config.seed)
+        d1, d2, hidden, act = config.latent_dim, config.top_latent_dim, config.hidden, config.activation
+        width = hidden[-1]
+        self.input_dropout = nn.Dropout(config.input_dropout, rng=rng)
+        if config.architecture == "mlp":
+            self.bottom_up = MLP((N_PIXELS, *hidden), act, config.dropout, rng=rng)
+        else:
+            self.bottom_up = ConvEncoder(width, activation=act, rng=rng)
+        self.bottom_up_activation = activation_layer(act)
+        self.posterior_top = nn.Linear(width, 2 * d2, rng=rng)
+        self.top_down = nn.Sequential(MLP((d2, width, width), act, rng=rng), activation_layer(act))
+        self.prior_bottom = nn.Linear(width, 2 * d1, rng=rng)
+        self.posterior_bottom = MLP((2 * width, width, 2 * d1), act, rng=rng)
+        if config.architecture == "mlp":
+            self.decoder = MLP((d1 + width, *hidden[::-1], self.pixels.channels * N_PIXELS), act,
+                               config.dropout, rng=rng)
+        else:
+            self.decoder = ConvDecoder(d1 + width, self.pixels.channels, activation=act, rng=rng)
+
+    def _bottom_up(self, x: Tensor) -> Tensor:
+        h = self.input_dropout(x / MAX_PIXEL)
+        if self.config.architecture == "conv":
+            h = h.reshape(-1, 1, *IMAGE_SHAPE)
+        return self.bottom_up_activation(self.bottom_up(h))
+
+    def _prior_bottom(self, t: Tensor) -> tuple[Tensor, Tensor]:
+        return self._split_gaussian(self.prior_bottom(t))
+
+    def _posterior_bottom(self, h: Tensor, t: Tensor, mu_p: Tensor, log_var_p: Tensor) -> tuple[Tensor, Tensor]:
+        h = ops.broadcast_to(h, t.shape) if h.shape != t.shape else h
+        delta = self.posterior_bottom(ops.concat([h, t], axis=-1))
+        d = delta.shape[-1] // 2
+        log_var = ops.clip(log_var_p + delta[..., d:], self.config.log_var_min, self.config.log_var_max)
+        return mu_p + delta[..., :d], log_var
+
+    def decode(self, z: Tensor) -> Tensor:
+        """p_theta(x|z_1, z_2) from z = [z_1, t(z_2)] (as laid out by ``_joint``), (..., channels, 64)."""
+        return self._decoder_output(self.decoder, z)
+
+    def _top_down(self, z2: Tensor) -> Tensor:
+        lead = z2.shape[:-1]
+        return self.top_down(z2.reshape(-1, z2.shape[-1])).reshape(*lead, -1)
+
+    def elbo(self, x: Any, rng: np.random.Generator | int | None = None) -> ELBO:
+        """ELBO = log p(x|z_1, z_2) - KL(q(z_2|x)||p(z_2)) - KL(q(z_1|x, z_2)||p(z_1|z_2)), one sample;
+        ``kl`` is the sum of the two KLs."""
+        x = x if isinstance(x, Tensor) else self._images(x)
+        rng = _generator(rng)
+        h = self._bottom_up(x)
+        mu2, log_var2 = self._split_gaussian(self.posterior_top(h))
+        z2, _ = self._reparameterise(mu2, log_var2, rng)
+        t = self._top_down(z2)
+        mu_p, log_var_p = self._prior_bottom(t)
+        mu1, log_var1 = self._posterior_bottom(h, t, mu_p, log_var_p)
+        z1, _ = self._reparameterise(mu1, log_var1, rng)
+        reconstruction = self.pixels.log_prob(self.decode(ops.concat([z1, t], axis=-1)), x)
+        kl = kl_to_standard_normal(mu2, log_var2) + kl_between_normals(mu1, log_var1, mu_p, log_var_p)
+        return ELBO(reconstruction - kl, reconstruction, kl)
+
+    def log_weights(self, x: Tensor, k: int, rng: np.random.Generator) -> Tensor:
+        h = self._bottom_up(x)
+        mu2, log_var2 = self._split_gaussian(self.posterior_top(h))
+        z2, eta2 = self._reparameterise(mu2, log_var2, rng, k)
+        t = self._top_down(z2)
+        mu_p, log_var_p = self._prior_bottom(t)
+        mu1, log_var1 = self._posterior_bottom(h, t, mu_p, log_var_p)
+        z1, eta1 = self._reparameterise(mu1, log_var1, rng)
+        log_q = (-0.5 * (LOG_2PI + log_var2 + eta2 * eta2).sum(axis=-1)
+                 - 0.5 * (LOG_2PI + log_var1 + eta1 * eta1).sum(axis=-1))
+        log_prior = standard_normal_log_density(z2) + gaussian_log_density(z1, mu_p, log_var_p)
+        return self.pixels.log_prob(self.decode(ops.concat([z1, t], axis=-1)), x) + log_prior - log_q
+
+    def prior_sample(self, n: int, rng: np.random.Generator) -> Tensor:
+        """z_2 ~ N(0, I), z_1 ~ p(z_1|z_2); returned as the decoder's input [z_1, t(z_2)]."""
+        z2 = self._noise((n, self.config.top_latent_dim), rng)
+        t = self._top_down(z2)
+        mu_p, log_var_p = self._prior_bottom(t)
+        z1, _ = self._reparameterise(mu_p, log_var_p, rng)
+        return ops.concat([z1, t], axis=-1)
+
+    def _posterior_means(self, x: Tensor) -> Tensor:
+        h = self._bottom_up(x)
+        mu2, _ = self._split_gaussian(self.posterior_top(h))
+        t = self._top_down(mu2)
+        mu_p, log_var_p = self._prior_bottom(t)
+        mu1, _ = self._posterior_bottom(h, t, mu_p, log_var_p)
+        return ops.concat([mu1, t], axis=-1)
+
+    def reconstruct(self, x: Any) -> np.ndarray:
+        """E[x|z] at the posterior means of z_2 and then z_1, (n, 8, 8)."""
+        with no_grad():
+            was_training = self.training
+            self.eval()
+            try:
+                z = self._posterior_means(self._images(x))
+            finally:
+                self.train(was_training)
+        return self._decode_mean(z)
+
+    def interpolate(self, x_a: Any, x_b: Any, steps: int = 8) -> np.ndarray:
+        """Decoder means along a straight line in z_2 between the two images' posterior means (z_1 at its
+        conditional mean given z_2 and each end's features mixed linearly), (steps, 8, 8)."""
+        if not isinstance(steps, (int, np.integer)) or steps < 2:
+            raise ValueError(f"steps must be an integer >= 2, got {steps!r}")
+        with no_grad():
+            was_training = self.training
+            self.eval()
+            try:
+                za = self._posterior_means(self._images(x_a, "x_a")[:1])
+                zb = self._posterior_means(self._images(x_b, "x_b")[:1])
+            finally:
+                self.train(was_training)
+            t = np.linspace(0.0, 1.0, int(steps), dtype=self.dtype).reshape(-1, 1)
+            t = Tensor._from_array(backend.to_device(t, self.device))
+            z = (1 - t) * za + t * zb
+        return self._decode_mean(z)
+
+
+def build_model(config: VAEConfig | dict[str, Any]) -> LatentVariableModel:
+    """The model a config (or its JSON dict) describes."""
+    if isinstance(config, dict):
+        config = config_from_dict(config)
+    return HierarchicalVAE(config) if isinstance(config, HierarchicalVAEConfig) else VAE(config)
