@@ -338,7 +338,7 @@ class LatentVariableModel(nn.Module):
         """
         if not isinstance(k, (int, np.integer)) or not 1 <= k <= 100_000:
             raise ValueError(f"k must be an integer in 1..100000, got {k!r}")
-        x = check_images(x, self.config.likelihood)
+        x = self.check_data(x)
         rng = _generator(rng)
         out = np.empty(len(x))
         was_training = self.training
@@ -346,7 +346,7 @@ class LatentVariableModel(nn.Module):
         try:
             with no_grad():
                 for start in range(0, len(x), batch_size):
-                    xb = self._images(x[start:start + batch_size])
+                    xb = self.to_tensor(x[start:start + batch_size])
                     chunks = []
                     for done in range(0, k, samples_per_pass):
                         w = self.log_weights(xb, min(samples_per_pass, k - done), rng).numpy()
@@ -360,13 +360,13 @@ class LatentVariableModel(nn.Module):
 
     def negative_elbo(self, x: Any, n_samples: int = 10, rng: np.random.Generator | int | None = 0) -> np.ndarray:
         """-ELBO per image (nats), the expectation over q(z|x) estimated with ``n_samples`` draws."""
-        x = check_images(x, self.config.likelihood)
+        x = self.check_data(x)
         rng = _generator(rng)
         was_training = self.training
         self.eval()
         try:
             with no_grad():
-                xb = self._images(x)
+                xb = self.to_tensor(x)
                 total = sum(self.elbo(xb, rng).elbo.numpy().astype(np.float64) for _ in range(n_samples))
         finally:
             self.train(was_training)
