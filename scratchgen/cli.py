@@ -75,7 +75,8 @@ def evaluate_model(model: Any, test: np.ndarray, k: int = 1000, seed: int = 0) -
             "k": int(k), "n_test": int(n)}
 
 
-def _print_table(metrics: dict[str, Any], stream=sys.stdout) -> None:
+def _print_table(metrics: dict[str, Any], stream=None) -> None:
+    stream = sys.stdout if stream is None else stream  # the current stdout, not the one at import time
     width = max(len(key) for key in metrics)
     for key, value in metrics.items():
         text = f"{value:.3f}" if isinstance(value, float) else str(value)
@@ -94,8 +95,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.resume:
         if not (out / CHECKPOINT_NAME).is_file():
             raise UsageError(f"nothing to resume: no {CHECKPOINT_NAME} in {out}")
-        trainer = resume(out, data["train"], data["validation"], progress=not args.no_progress,
-                         epochs=args.epochs)
+        try:
+            trainer = resume(out, data["train"], data["validation"], progress=not args.no_progress,
+                             epochs=args.epochs)
+        except ValueError as error:  # CheckpointError: a corrupt or foreign checkpoint.npz
+            raise UsageError(str(error)) from None
         if trainer.model.config.kind != args.model:
             raise UsageError(f"{out / CHECKPOINT_NAME} holds a {trainer.model.config.kind}, not a {args.model}")
         print(f"resuming {args.model} from epoch {trainer.epoch}, step {trainer.step}")
@@ -103,7 +107,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         config, train_config = default_settings(args.model, args.quick)
         overrides = {"epochs": args.epochs, "seed": args.seed, "lr": args.lr, "batch_size": args.batch_size,
                      "patience": args.patience}
-        train_config = replace(train_config, **{k: v for k, v in overrides.items() if v is not None})
+        try:
+            train_config = replace(train_config, **{k: v for k, v in overrides.items() if v is not None})
+        except ValueError as error:  # e.g. --epochs 0
+            raise UsageError(str(error)) from None
         model_overrides = {"seed": train_config.seed, "objective": args.objective, "iwae_k": args.k,
                            "latent_dim": args.latent_dim, "likelihood": args.likelihood,
                            "architecture": args.architecture}
@@ -165,8 +172,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    if args.k < 1:
-        raise UsageError(f"--k must be positive, got {args.k}")
+    if not 1 <= args.k <= 100_000:
+        raise UsageError(f"--k must be in 1..100000, got {args.k}")
     checkpoint = _load(args.checkpoint)
     name = checkpoint.data.get("name", "digits")
     data = load_data(name)

@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager, nullcontext
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,8 @@ class TrainConfig:
     ``patience``: stop after this many epochs without a better validation loss (0: never stop early).
     ``weight_decay`` is AdamW's decoupled decay. ``grad_clip``: clip the global gradient norm (0: off).
     ``ema_decay``: keep an exponential moving average of the weights (0: off).
+    ``lr_patience``: multiply the learning rate by ``lr_factor`` after every ``lr_patience`` epochs without a
+    better validation loss (0: a constant learning rate).
     ``blas_threads``: NumPy's BLAS threads while training (1 avoids fighting the numba conv kernels).
     """
 
@@ -68,6 +70,8 @@ class TrainConfig:
     patience: int = 50
     grad_clip: float = 0.0
     ema_decay: float = 0.0
+    lr_patience: int = 0
+    lr_factor: float = 0.5
     seed: int = 0
     blas_threads: int = 1
 
@@ -78,8 +82,10 @@ class TrainConfig:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if not self.lr > 0:
             raise ValueError(f"lr must be positive, got {self.lr}")
-        if self.weight_decay < 0 or self.grad_clip < 0 or self.patience < 0:
-            raise ValueError("weight_decay, grad_clip and patience must be >= 0")
+        if self.weight_decay < 0 or self.grad_clip < 0 or self.patience < 0 or self.lr_patience < 0:
+            raise ValueError("weight_decay, grad_clip, patience and lr_patience must be >= 0")
+        if not 0 < self.lr_factor <= 1:
+            raise ValueError(f"lr_factor must be in (0, 1], got {self.lr_factor}")
         if not 0 <= self.ema_decay < 1:
             raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
 
@@ -179,8 +185,11 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     except (TypeError, ValueError) as error:
         raise CheckpointError(f"{path}: the stored configuration does not build a model ({error})") from None
     weights = state.get("model")
-    if not isinstance(weights, dict):
+    if not isinstance(weights, dict) or not weights:
         raise CheckpointError(f"{path}: no model weights inside")
+    dtypes = {np.asarray(w).dtype for w in weights.values()}
+    if dtypes == {np.dtype(np.float64)}:  # a float64 model comes back float64 (built float32 by default)
+        model.to(np.float64)
     try:
         model.load_state_dict(weights)
     except (KeyError, ValueError) as error:
@@ -289,12 +298,14 @@ class Trainer:
             self.epoch, self.step = int(p["epoch"]), int(p["step"])
             self.step_in_epoch, self.bad_epochs = int(p["step_in_epoch"]), int(p["bad_epochs"])
             self.epoch_loss_sum = float(p["epoch_loss_sum"])
-            self.permutation = np.asarray(p["permutation"]) if self.step_in_epoch else None
+            # an epoch's permutation is drawn before its first step: keep a saved one (a stop at an epoch
+            # boundary), or the resumed run would draw another from the already advanced generator
+            self.permutation = np.asarray(p["permutation"]) if np.size(p["permutation"]) else None
             history = json.loads(str(s["history"]))
             self.rng.bit_generator.state = json.loads(str(s["rng_state"]))
         except (KeyError, TypeError, ValueError) as error:
             raise CheckpointError(f"{checkpoint.path}: not a resumable training checkpoint ({error})") from None
-        self.best_state = s["best_model"] or None
+        self.best_state = s.get("best_model") or None  # absent if stopped before the first validation
         self.result = TrainResult(train_loss=history["train_loss"], validation_loss=history["validation_loss"],
                                   best_epoch=int(p["best_epoch"]), best_validation=float(p["best_validation"]),
                                   epochs_done=self.epoch, steps=self.step, seconds=float(p["seconds"]))
@@ -368,6 +379,8 @@ class Trainer:
             self._save_best()
         else:
             self.bad_epochs += 1
+            if self.config.lr_patience and self.bad_epochs % self.config.lr_patience == 0:
+                self.optimizer.lr *= self.config.lr_factor  # stored in the optimizer's state: resumes too
         return bool(self.config.patience) and self.bad_epochs >= self.config.patience
 
     def fit(self, max_steps: int | None = None) -> TrainResult:
@@ -434,7 +447,7 @@ def resume(out_dir: str | Path, train_data: Any, validation_data: Any, progress:
     except (TypeError, ValueError) as error:
         raise CheckpointError(f"{path}: the stored training configuration is invalid ({error})") from None
     if epochs is not None:
-        config.epochs = epochs
+        config = replace(config, epochs=epochs)  # validated again
     trainer = Trainer(checkpoint.model, train_data, validation_data, config, out_dir=out_dir,
                       data_info=checkpoint.data, progress=progress, callback=callback)
     trainer.load_state_dict(checkpoint)

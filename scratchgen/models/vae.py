@@ -133,12 +133,16 @@ def check_config(config: VAEConfig) -> None:
         value = getattr(config, name)
         if not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    from scratchgen.models.networks import ACTIVATIONS
+
+    if config.activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {config.activation!r}")
     if not config.hidden or min(config.hidden) < 1:
         raise ValueError(f"hidden must list positive layer sizes, got {config.hidden}")
     for name in ("dropout", "input_dropout"):
         if not 0 <= getattr(config, name) < 1:
             raise ValueError(f"{name} must be in [0, 1), got {getattr(config, name)}")
-    if config.kl_warmup_epochs < 0:
+    if not config.kl_warmup_epochs >= 0:  # NaN too
         raise ValueError(f"kl_warmup_epochs must be >= 0, got {config.kl_warmup_epochs}")
     if not config.gaussian_sigma > 0:
         raise ValueError(f"gaussian_sigma must be positive, got {config.gaussian_sigma}")
@@ -148,6 +152,8 @@ def check_config(config: VAEConfig) -> None:
 
 def config_from_dict(values: dict[str, Any]) -> VAEConfig:
     """The config a checkpoint's JSON describes (``kind`` picks the class); unknown fields are an error."""
+    if not isinstance(values, dict):
+        raise ValueError(f"a model configuration must be a JSON object, got {type(values).__name__}")
     kinds = {"vae": VAEConfig, "hvae": HierarchicalVAEConfig}
     kind = values.get("kind", "vae")
     if kind not in kinds:
@@ -241,7 +247,7 @@ class PixelLikelihood:
             return (u >= cdf).sum(axis=-2).astype(np.float64)  # inverse transform: first level with F >= u
         p = 1 / (1 + np.exp(-out[..., 0, :].astype(np.float64)))
         if self.name == "bernoulli":
-            return MAX_PIXEL * (rng.random(p.shape) < p)
+            return MAX_PIXEL * (rng.random(p.shape) < p).astype(np.float64)
         return np.clip(MAX_PIXEL * (p + self.sigma * rng.standard_normal(p.shape)), 0, MAX_PIXEL)
 
 
@@ -527,9 +533,9 @@ class HierarchicalVAE(LatentVariableModel):
             self.bottom_up = ConvEncoder(width, activation=act, rng=rng)
         self.bottom_up_activation = activation_layer(act)
         self.posterior_top = nn.Linear(width, 2 * d2, rng=rng)
-        self.top_down = nn.Sequential(MLP((d2, width, width), act, rng=rng), activation_layer(act))
+        self.top_down = nn.Sequential(MLP((d2, width, width), act, config.dropout, rng=rng), activation_layer(act))
         self.prior_bottom = nn.Linear(width, 2 * d1, rng=rng)
-        self.posterior_bottom = MLP((2 * width, width, 2 * d1), act, rng=rng)
+        self.posterior_bottom = MLP((2 * width, width, 2 * d1), act, config.dropout, rng=rng)
         if config.architecture == "mlp":
             self.decoder = MLP((d1 + width, *hidden[::-1], self.pixels.channels * N_PIXELS), act,
                                config.dropout, rng=rng)
@@ -617,8 +623,8 @@ class HierarchicalVAE(LatentVariableModel):
         return self._decode_mean(z)
 
     def interpolate(self, x_a: Any, x_b: Any, steps: int = 8) -> np.ndarray:
-        """Decoder means along a straight line in z_2 between the two images' posterior means (z_1 at its
-        conditional mean given z_2 and each end's features mixed linearly), (steps, 8, 8)."""
+        """Decoder means along a straight line between the two images' decoder inputs [mu_1, t(mu_2)] (the
+        posterior means of z_1 and the top-down features of z_2's mean), (steps, 8, 8)."""
         if not isinstance(steps, (int, np.integer)) or steps < 2:
             raise ValueError(f"steps must be an integer >= 2, got {steps!r}")
         with no_grad():
