@@ -28,7 +28,7 @@ from autograd_lite.ops.elementwise import (
     where,
 )
 from autograd_lite.ops.linalg import linear, matmul
-from autograd_lite.ops.reduce import log_softmax, logsumexp, max, mean, min, softmax, sum, var
+from autograd_lite.ops.reduce import log_softmax, log_softmax_pick, logsumexp, max, mean, min, softmax, sum, var
 from autograd_lite.ops.shape import (
     broadcast_to,
     concat,
@@ -48,7 +48,8 @@ from autograd_lite.ops.shape import (
 __all__ = [
     "avg_pool2d", "conv2d", "conv_transpose2d", "max_pool2d", "upsample_nearest2d",
     "abs", "add", "broadcast_to", "cast", "clip", "concat", "cos", "div", "erf", "exp", "flatten", "gelu",
-    "getitem", "leaky_relu", "linear", "log", "log_softmax", "logsumexp", "matmul", "max", "maximum",
+    "getitem", "leaky_relu", "linear", "log", "log_softmax", "log_softmax_pick", "logsumexp", "matmul", "max",
+    "maximum",
     "mean", "min", "minimum", "mul", "neg", "pad", "permute", "pow", "relu", "reshape", "sigmoid", "silu",
     "sin", "softmax", "softplus", "sqrt", "squeeze", "stack", "sub", "sum", "sum_to", "swapaxes", "tanh",
     "transpose", "unsqueeze", "var", "where",

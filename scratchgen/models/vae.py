@@ -214,11 +214,10 @@ class PixelLikelihood:
     def log_prob(self, out: Tensor, x: Tensor) -> Tensor:
         """log p(x|z) summed over the 64 pixels; ``out`` (..., channels, 64), ``x`` (n, 64) grey levels."""
         if self.name == "categorical":
-            # log p(x|z) = sum_d log softmax(logits_d)[x_d]: pick each pixel's level with a one-hot mask
+            # log p(x|z) = sum_d log softmax(logits_d)[x_d]: each pixel's grey level picks its log-probability
             xp = backend.array_namespace(x.data)
-            levels = xp.reshape(xp.arange(N_PIXEL_VALUES, dtype=x.dtype), (N_PIXEL_VALUES, 1))
-            one_hot = Tensor._from_array(xp.astype(x.data[..., None, :] == levels, x.dtype))
-            return (ops.log_softmax(out, axis=-2) * one_hot).sum(axis=(-2, -1))
+            levels = xp.astype(x.data, xp.int64)
+            return ops.log_softmax_pick(out, levels, axis=-2).sum(axis=-1)
         logits = out[..., 0, :]
         t = x / MAX_PIXEL
         if self.name == "bernoulli":

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from strategies import FLOAT_DTYPES, arrays, distinct_arrays, shape_and_axis, shape_and_one_axis
 
 import autograd_lite as al
@@ -232,3 +233,65 @@ def test_var_needs_more_elements_than_ddof():
     """var with ddof >= n is undefined: a ValueError."""
     with pytest.raises(ValueError, match="ddof"):
         al.var(Tensor(np.ones((3, 1))), axis=1, ddof=1)
+
+
+# ----- log_softmax_pick: a categorical log-likelihood in one op -----
+@st.composite
+def pick_cases(draw):
+    """x (float64, any shape), one axis, and integer categories shaped like x without that axis."""
+    shape, axis = draw(shape_and_one_axis())
+    rest = tuple(n for i, n in enumerate(shape) if i != axis % len(shape))
+    x = draw(arrays(shape))
+    index = draw(hnp.arrays(np.int64, rest, elements=st.integers(0, shape[axis] - 1)))
+    return x, axis, index
+
+
+@given(pick_cases())
+def test_log_softmax_pick_equals_log_softmax_then_take(case):
+    """log_softmax_pick(x, c, axis) = take_along_axis(log_softmax(x, axis), c) to 1e-12."""
+    x, axis, index = case
+    expected = np.take_along_axis(np.log(_np_softmax(x, axis)), np.expand_dims(index, axis), axis).squeeze(axis)
+    np.testing.assert_allclose(al.log_softmax_pick(Tensor(x), index, axis).numpy(), expected, rtol=1e-12, atol=1e-12)
+
+
+@given(pick_cases())
+def test_log_softmax_pick_gradients_match_finite_differences(case):
+    """Its gradient (plain backward and the differentiable form) and its second gradient pass the checks."""
+    x, axis, index = case
+    f = lambda t: al.log_softmax_pick(t, index, axis)  # noqa: E731
+    assert al.gradcheck(f, [Tensor(x, requires_grad=True)])
+    assert al.gradgradcheck(f, [Tensor(x, requires_grad=True)])
+
+
+def test_log_softmax_pick_fast_backward_equals_the_differentiable_one():
+    """The no-graph backward (one in-place pass) gives the same gradient as the graph-recording one."""
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal((3, 5, 17, 6)), requires_grad=True)
+    index = rng.integers(0, 17, (5, 6))  # broadcast over the leading axis (k importance samples)
+    weights = rng.standard_normal((3, 5, 6))
+    (al.log_softmax_pick(x, index, -2) * weights).sum().backward()
+    fast = x.grad.numpy()
+    (graph,) = al.grad((al.log_softmax_pick(x, index, -2) * weights).sum(), x, create_graph=True)
+    np.testing.assert_allclose(fast, graph.numpy(), rtol=1e-13, atol=1e-13)
+    assert fast.shape == x.shape
+
+
+def test_log_softmax_pick_is_finite_at_large_magnitudes():
+    """Logits near +-1000 give finite log-probabilities (the chosen one near 0, the others near -2000)."""
+    x = Tensor(np.array([[1000.0, -1000.0], [-1000.0, 1000.0]]), requires_grad=True)
+    y = al.log_softmax_pick(x, np.array([0, 0]), axis=1)
+    np.testing.assert_allclose(y.numpy(), [0.0, -2000.0])
+    y.sum().backward()
+    assert np.all(np.isfinite(x.grad.numpy()))
+
+
+@pytest.mark.parametrize("index, error", [
+    (np.array([0, 3]), ValueError),             # category out of range
+    (np.array([-1, 0]), ValueError),
+    (np.array([0.0, 1.0]), TypeError),          # not integers
+    (np.array([0, 1, 2]), ValueError),          # does not broadcast to x without the axis
+])
+def test_log_softmax_pick_rejects_bad_indices(index, error):
+    """Bad category indices raise an error naming log_softmax_pick."""
+    with pytest.raises(error, match="log_softmax_pick"):
+        al.log_softmax_pick(Tensor(np.zeros((2, 3))), index, axis=1)
