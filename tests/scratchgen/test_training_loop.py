@@ -157,6 +157,38 @@ def test_an_interrupted_run_resumes_to_the_same_weights(case, data, tmp_path):
     assert result.best_epoch == reference.result.best_epoch
 
 
+def test_a_run_with_ema_and_lr_decay_resumes_to_the_same_weights(data, tmp_path):
+    """With an EMA of the weights and plateau learning-rate decay, an interrupted and resumed run ends with the
+    uninterrupted run's weights, EMA averages, learning rate and validation curve."""
+    settings = config(epochs=4, ema_decay=0.9, lr_patience=1, lr_factor=0.5, lr=0.05)
+    reference = Trainer(tiny(dropout=0.2), *data, settings, progress=False)
+    reference.fit()
+    trainer = Trainer(tiny(dropout=0.2), *data, settings, out_dir=tmp_path, progress=False)
+    trainer.fit(max_steps=N_BATCHES + 2)
+    trainer = resume(tmp_path, *data, progress=False)
+    result = trainer.fit()
+    assert same_weights(trainer.model.state_dict(), reference.model.state_dict(), atol=1e-6)
+    for ours, theirs in zip(trainer.ema.shadow, reference.ema.shadow):
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-6)
+    assert trainer.optimizer.lr == reference.optimizer.lr
+    np.testing.assert_allclose(result.validation_loss, reference.result.validation_loss, rtol=1e-6)
+
+
+def test_validation_and_the_best_model_use_the_ema_weights(data, tmp_path):
+    """With ema_decay > 0 the validation loss is that of the averaged weights, and the run ends holding the
+    average at the best epoch, while the checkpoint keeps the raw weights for resuming."""
+    trainer = Trainer(tiny(), *data, config(epochs=2, lr=0.05, ema_decay=0.5), out_dir=tmp_path, progress=False)
+    result = trainer.fit()
+    assert result.best_epoch == 2  # still improving: the final average is the best one
+    for p, average in zip(trainer.model.parameters(), trainer.ema.shadow):
+        np.testing.assert_array_equal(p.data, average)
+    validation = trainer.model.to_tensor(trainer.validation_data)
+    loss = trainer.model.validation_loss(validation, np.random.default_rng([0, 7919]))
+    assert loss == pytest.approx(result.best_validation, rel=1e-6)
+    raw = load_checkpoint(tmp_path / CHECKPOINT_NAME).state["model"]
+    assert not same_weights(raw, trainer.model.state_dict(), atol=1e-6)
+
+
 def test_resume_can_extend_a_finished_run(data, tmp_path):
     """resume(..., epochs=4) after a finished 3-epoch run trains one more epoch, continuing the history."""
     Trainer(tiny(), *data, config(), out_dir=tmp_path, progress=False).fit()
