@@ -185,21 +185,36 @@ def clip_grad_norm_(params: Iterable[Tensor], max_norm: float) -> float:
 
 class EMA:
     """An exponential moving average of parameters, theta_ema <- decay theta_ema + (1 - decay) theta
-    (used to sample from diffusion models and GANs with smoother weights)."""
+    (used to sample from diffusion models and GANs with smoother weights).
 
-    def __init__(self, params: Module | Iterable[Tensor], decay: float = 0.999):
+    With ``warmup=True`` the average leaves out the initial weights: after t updates it is the normalised
+    sum_{i<=t} (1 - d) d^(t-i) theta_i / (1 - d^t) (Adam's bias correction), i.e. the update above with the
+    decay d (1 - d^(t-1)) / (1 - d^t) at step t. Early in training the plain average is mostly the random
+    initialisation (d^t of it); the warmed-up one is the trajectory's average from the first step.
+    """
+
+    def __init__(self, params: Module | Iterable[Tensor], decay: float = 0.999, warmup: bool = False):
         if not 0 <= decay < 1:
             raise ValueError(f"decay must be in [0, 1), got {decay}")
         self.params = list(params.parameters() if isinstance(params, Module) else params)
         self.decay = decay
+        self.warmup = bool(warmup)
         self.shadow = [p.data.copy() for p in self.params]
         self.num_updates = 0
 
+    def current_decay(self) -> float:
+        """The decay the next update uses."""
+        if not self.warmup:
+            return self.decay
+        t, d = self.num_updates + 1, self.decay
+        return d * (1 - d ** (t - 1)) / (1 - d ** t)
+
     def update(self) -> None:
+        decay = self.current_decay()
         self.num_updates += 1
         for avg, p in zip(self.shadow, self.params):
-            avg *= self.decay
-            avg += (1 - self.decay) * p.data
+            avg *= avg.dtype.type(decay)
+            avg += avg.dtype.type(1 - decay) * p.data
 
     def copy_to(self, params: Module | Iterable[Tensor] | None = None) -> None:
         """Write the averages into ``params`` (by default the tracked parameters)."""
@@ -223,6 +238,7 @@ class EMA:
         state = {f"shadow.{i}": np.array(backend.to_device(a, "cpu")) for i, a in enumerate(self.shadow)}
         state["num_updates"] = np.array(self.num_updates)
         state["decay"] = np.array(self.decay)
+        state["warmup"] = np.array(self.warmup)
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -233,3 +249,4 @@ class EMA:
             self.shadow[i] = backend.to_device(saved.astype(p.dtype), p.device)
         self.num_updates = int(state["num_updates"])
         self.decay = float(state["decay"])
+        self.warmup = bool(state.get("warmup", False))

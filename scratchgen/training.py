@@ -57,7 +57,8 @@ class TrainConfig:
 
     ``patience``: stop after this many epochs without a better validation loss (0: never stop early).
     ``weight_decay`` is AdamW's decoupled decay. ``grad_clip``: clip the global gradient norm (0: off).
-    ``ema_decay``: keep an exponential moving average of the weights (0: off).
+    ``ema_decay``: validate, keep and return an exponential moving average of the weights (0: off; the
+    average starts at the first step, see ``optim.EMA(warmup=True)``).
     ``lr_patience``: multiply the learning rate by ``lr_factor`` after every ``lr_patience`` epochs without a
     better validation loss (0: a constant learning rate).
     ``blas_threads``: NumPy's BLAS threads while training (1 avoids fighting the numba conv kernels).
@@ -256,7 +257,7 @@ class Trainer:
         c = self.config
         self.optimizer = (optim.AdamW(params, lr=c.lr, weight_decay=c.weight_decay) if c.weight_decay
                           else optim.Adam(params, lr=c.lr))
-        self.ema = optim.EMA(params, decay=c.ema_decay) if c.ema_decay else None
+        self.ema = optim.EMA(params, decay=c.ema_decay, warmup=True) if c.ema_decay else None
         self.result = TrainResult()
         self.best_state: dict[str, np.ndarray] | None = None
         self.epoch = self.step = self.step_in_epoch = self.bad_epochs = 0

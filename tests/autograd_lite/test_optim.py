@@ -371,3 +371,22 @@ def test_optimizer_load_state_dict_rejects_wrong_shapes():
     state["0.m"] = np.zeros((2, 2))
     with pytest.raises(ValueError, match="0.m"):
         optim.Adam(quadratic_problem()[0], lr=0.1).load_state_dict(state)
+
+
+def test_ema_with_warmup_is_the_normalised_average_of_the_updates():
+    """With warmup the initial weights carry no weight: after updates w1, w2, w3 the shadow is
+    sum (1-d) d^(t-i) w_i / (1 - d^t), and the first update copies w1."""
+    p = nn.Parameter(np.array([10.0, -20.0]))
+    ema = optim.EMA([p], decay=0.9, warmup=True)
+    updates = [np.array([3.0, 0.0]), np.array([-1.0, 5.0]), np.array([2.0, 2.0])]
+    for t, w in enumerate(updates, 1):
+        p.data = w
+        ema.update()
+        if t == 1:
+            np.testing.assert_allclose(ema.shadow[0], w, rtol=1e-15)
+    weights = np.array([0.9 ** 2, 0.9, 1.0]) * 0.1
+    expected = (weights[:, None] * np.array(updates)).sum(axis=0) / (1 - 0.9 ** 3)
+    np.testing.assert_allclose(ema.shadow[0], expected, rtol=1e-12)
+    restored = optim.EMA([nn.Parameter(np.zeros(2))], decay=0.5)
+    restored.load_state_dict(ema.state_dict())
+    assert restored.warmup and restored.current_decay() == pytest.approx(ema.current_decay())
