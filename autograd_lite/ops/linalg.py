@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from autograd_lite import backend
 from autograd_lite.function import Function
 from autograd_lite.ops._util import as_tensor, as_tensor_pair
 from autograd_lite.ops.reduce import sum
@@ -58,7 +59,12 @@ class Linear(Function):
     """y = x W^T + b for x of shape (..., in), W (out, in), b (out,) or no bias."""
 
     def forward(self, x, weight, bias=None):
-        y = x @ weight.T
+        if x.ndim > 2:  # (..., in) as one (rows, in) GEMM: NumPy's stacked matmul is several times slower
+            xp = backend.array_namespace(x)
+            y = xp.reshape(x, (-1, x.shape[-1])) @ weight.T
+            y = xp.reshape(y, (*x.shape[:-1], weight.shape[0]))
+        else:
+            y = x @ weight.T
         if bias is not None:
             y += bias  # in place: no second (batch, out) temporary
         return y
@@ -66,7 +72,11 @@ class Linear(Function):
     def backward(self, gy):
         x, weight = self.inputs[0], self.inputs[1]
         needs = self.needs_input_grad
-        gx = matmul(gy, weight) if needs[0] else None
+        if needs[0]:
+            gx = matmul(gy, weight) if gy.ndim <= 2 else reshape(
+                matmul(reshape(gy, (-1, gy.shape[-1])), weight), x.shape)
+        else:
+            gx = None
         gw = gb = None
         if needs[1] or (len(needs) > 2 and needs[2]):
             gy2 = reshape(gy, (-1, gy.shape[-1])) if gy.ndim != 2 else gy
