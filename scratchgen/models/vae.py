@@ -120,6 +120,7 @@ class HierarchicalVAEConfig(VAEConfig):
 
     kind: str = "hvae"
     top_latent_dim: int = 8
+    skip_top_down: bool = True  # the decoder sees [z_1, t(z_2)] (NVAE's top-down path) or z_1 alone
 
 
 def check_config(config: VAEConfig) -> None:
@@ -535,11 +536,12 @@ class HierarchicalVAE(LatentVariableModel):
         self.top_down = nn.Sequential(MLP((d2, width, width), act, config.dropout, rng=rng), activation_layer(act))
         self.prior_bottom = nn.Linear(width, 2 * d1, rng=rng)
         self.posterior_bottom = MLP((2 * width, width, 2 * d1), act, config.dropout, rng=rng)
+        decoder_in = d1 + width if config.skip_top_down else d1
         if config.architecture == "mlp":
-            self.decoder = MLP((d1 + width, *hidden[::-1], self.pixels.channels * N_PIXELS), act,
+            self.decoder = MLP((decoder_in, *hidden[::-1], self.pixels.channels * N_PIXELS), act,
                                config.dropout, rng=rng)
         else:
-            self.decoder = ConvDecoder(d1 + width, self.pixels.channels, activation=act, rng=rng)
+            self.decoder = ConvDecoder(decoder_in, self.pixels.channels, activation=act, rng=rng)
 
     def _bottom_up(self, x: Tensor) -> Tensor:
         h = self.input_dropout(x / MAX_PIXEL)
@@ -561,6 +563,9 @@ class HierarchicalVAE(LatentVariableModel):
         """p_theta(x|z_1, z_2) from z = [z_1, t(z_2)] (as laid out by ``_joint``), (..., channels, 64)."""
         return self._decoder_output(self.decoder, z)
 
+    def _decoder_input(self, z1: Tensor, t: Tensor) -> Tensor:
+        return ops.concat([z1, t], axis=-1) if self.config.skip_top_down else z1
+
     def _top_down(self, z2: Tensor) -> Tensor:
         lead = z2.shape[:-1]
         return self.top_down(z2.reshape(-1, z2.shape[-1])).reshape(*lead, -1)
@@ -577,7 +582,7 @@ class HierarchicalVAE(LatentVariableModel):
         mu_p, log_var_p = self._prior_bottom(t)
         mu1, log_var1 = self._posterior_bottom(h, t, mu_p, log_var_p)
         z1, _ = self._reparameterise(mu1, log_var1, rng)
-        reconstruction = self.pixels.log_prob(self.decode(ops.concat([z1, t], axis=-1)), x)
+        reconstruction = self.pixels.log_prob(self.decode(self._decoder_input(z1, t)), x)
         kl = kl_to_standard_normal(mu2, log_var2) + kl_between_normals(mu1, log_var1, mu_p, log_var_p)
         return ELBO(reconstruction - kl, reconstruction, kl)
 
@@ -592,7 +597,7 @@ class HierarchicalVAE(LatentVariableModel):
         log_q = (-0.5 * (LOG_2PI + log_var2 + eta2 * eta2).sum(axis=-1)
                  - 0.5 * (LOG_2PI + log_var1 + eta1 * eta1).sum(axis=-1))
         log_prior = standard_normal_log_density(z2) + gaussian_log_density(z1, mu_p, log_var_p)
-        return self.pixels.log_prob(self.decode(ops.concat([z1, t], axis=-1)), x) + log_prior - log_q
+        return self.pixels.log_prob(self.decode(self._decoder_input(z1, t)), x) + log_prior - log_q
 
     def prior_sample(self, n: int, rng: np.random.Generator) -> Tensor:
         """z_2 ~ N(0, I), z_1 ~ p(z_1|z_2); returned as the decoder's input [z_1, t(z_2)]."""
@@ -600,7 +605,7 @@ class HierarchicalVAE(LatentVariableModel):
         t = self._top_down(z2)
         mu_p, log_var_p = self._prior_bottom(t)
         z1, _ = self._reparameterise(mu_p, log_var_p, rng)
-        return ops.concat([z1, t], axis=-1)
+        return self._decoder_input(z1, t)
 
     def _posterior_means(self, x: Tensor) -> Tensor:
         h = self._bottom_up(x)
@@ -608,7 +613,7 @@ class HierarchicalVAE(LatentVariableModel):
         t = self._top_down(mu2)
         mu_p, log_var_p = self._prior_bottom(t)
         mu1, _ = self._posterior_bottom(h, t, mu_p, log_var_p)
-        return ops.concat([mu1, t], axis=-1)
+        return self._decoder_input(mu1, t)
 
     def reconstruct(self, x: Any) -> np.ndarray:
         """E[x|z] at the posterior means of z_2 and then z_1, (n, 8, 8)."""
