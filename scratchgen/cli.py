@@ -47,8 +47,8 @@ def default_settings(model: str, quick: bool = False) -> tuple[Any, Any]:
         train = TrainConfig(epochs=250, batch_size=128, lr=1e-3, patience=25, ema_decay=0.998)
     else:
         config = HierarchicalVAEConfig(latent_dim=16, top_latent_dim=8, hidden=(256, 256), dropout=0.3,
-                                       input_dropout=0.2, objective="iwae", iwae_k=10)
-        train = TrainConfig(epochs=300, batch_size=128, lr=1e-3, patience=40)
+                                       input_dropout=0.2, objective="iwae", iwae_k=10, skip_top_down=False)
+        train = TrainConfig(epochs=250, batch_size=128, lr=1e-3, patience=25, ema_decay=0.998)
     if quick:
         config = replace(config, hidden=(64,), iwae_k=2)
         train = replace(train, epochs=2, patience=0)
