@@ -10,7 +10,7 @@ Each engine runs in a worker process of its own (this script with ``--side``), s
 the parent then alternates timed rounds between the workers (only one runs at a time) and prints the median
 time per step (and the CPU time per step, all threads together: on a loaded machine the 1-thread CPU time
 is the steadier measure of work). Ours runs with NumPy's BLAS limited to 1 thread
-(``TrainConfig.blas_threads=1``, what the training loop does) and to 2 threads; PyTorch with
+(what the training loop does for conv models) and to 2 threads (what it does for this MLP model); PyTorch with
 ``torch.set_num_threads(2)``.
 
 Run: ``python bench/models.py [--elbo] [--rounds 5] [--steps 100] [--torch-threads 2,1]`` (PyTorch optional:

@@ -26,7 +26,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
-from threadpoolctl import threadpool_limits  # noqa: E402
 
 from autograd_lite import no_grad  # noqa: E402
 from scratchgen.cli import default_settings, evaluate_model, load_data  # noqa: E402
@@ -60,8 +59,7 @@ def train(config, train_config, data: dict, k: int) -> dict:
     start = time.perf_counter()
     trainer = Trainer(model, data["train"], data["validation"], train_config, progress=False)
     result = trainer.fit()
-    with threadpool_limits(train_config.blas_threads, user_api="blas"):  # as the training loop runs BLAS
-        metrics = evaluate_model(model, data["test"], k=k)
+    metrics = evaluate_model(model, data["test"], k=k)
     seconds = time.perf_counter() - start
     print(f"    VAE latent {config.latent_dim}: {result.epochs_done} epochs in {result.seconds:.1f} s, best "
           f"validation {result.best_validation:.2f} at epoch {result.best_epoch}; test NLL (k={k}) "

@@ -61,7 +61,9 @@ class TrainConfig:
     average starts at the first step, see ``optim.EMA(warmup=True)``).
     ``lr_patience``: multiply the learning rate by ``lr_factor`` after every ``lr_patience`` epochs without a
     better validation loss (0: a constant learning rate).
-    ``blas_threads``: NumPy's BLAS threads while training (1 avoids fighting the numba conv kernels).
+    ``blas_threads``: NumPy's BLAS threads while training; 0 (the default) chooses: 1 when the model has conv
+    layers (their numba kernels run their own threads, and two pools on two cores fight: see the README's
+    threading table), else BLAS's own default (all cores: 1.3x faster for the MLP VAE on 2 cores).
     """
 
     epochs: int = 300
@@ -74,7 +76,7 @@ class TrainConfig:
     lr_patience: int = 0
     lr_factor: float = 0.5
     seed: int = 0
-    blas_threads: int = 1
+    blas_threads: int = 0
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size"):
@@ -83,6 +85,8 @@ class TrainConfig:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if not self.lr > 0:
             raise ValueError(f"lr must be positive, got {self.lr}")
+        if not isinstance(self.blas_threads, (int, np.integer)) or self.blas_threads < 0:
+            raise ValueError(f"blas_threads must be an integer >= 0 (0: choose), got {self.blas_threads!r}")
         if self.weight_decay < 0 or self.grad_clip < 0 or self.patience < 0 or self.lr_patience < 0:
             raise ValueError("weight_decay, grad_clip, patience and lr_patience must be >= 0")
         if not 0 < self.lr_factor <= 1:
@@ -223,7 +227,11 @@ def _stop_on_ctrl_c(trainer: Trainer):
         signal.signal(signal.SIGINT, previous)
 
 
-def _blas_limit(threads: int):
+def _blas_limit(threads: int, model: nn.Module):
+    if threads == 0:
+        if not any(isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) for m in model.modules()):
+            return nullcontext()
+        threads = 1
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover (a runtime dependency)
@@ -396,7 +404,7 @@ class Trainer:
                    dynamic_ncols=True)
         self.result.stopped = "completed"
         try:
-            with _stop_on_ctrl_c(self), _blas_limit(c.blas_threads):
+            with _stop_on_ctrl_c(self), _blas_limit(c.blas_threads, self.model):
                 while self.epoch < c.epochs:
                     if self.permutation is None:
                         self.permutation = self.rng.permutation(n)
