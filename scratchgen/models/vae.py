@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from typing import Any, NamedTuple
 
@@ -309,6 +311,17 @@ class LatentVariableModel(nn.Module):
         out = network(h.reshape(-1, h.shape[-1]))
         return out.reshape(*lead, self.pixels.channels, N_PIXELS)
 
+    @contextmanager
+    def _evaluating(self) -> Iterator[None]:
+        """Eval mode (no dropout) and no graph for the body; the previous mode is restored after."""
+        was_training = self.training
+        self.eval()
+        try:
+            with no_grad():
+                yield
+        finally:
+            self.train(was_training)
+
     # the objectives
     def iwae_bound(self, x: Any, k: int, rng: np.random.Generator | int | None = None) -> Tensor:
         """L_k(x) = logsumexp_i [log p(x, z_i) - log q(z_i|x)] - log k, z_i ~ q(z|x) (per image, differentiable)."""
@@ -347,35 +360,25 @@ class LatentVariableModel(nn.Module):
         x = self.check_data(x)
         rng = _generator(rng)
         out = np.empty(len(x))
-        was_training = self.training
-        self.eval()
-        try:
-            with no_grad():
-                for start in range(0, len(x), batch_size):
-                    xb = self.to_tensor(x[start:start + batch_size])
-                    chunks = []
-                    for done in range(0, k, samples_per_pass):
-                        w = self.log_weights(xb, min(samples_per_pass, k - done), rng).numpy()
-                        chunks.append(w.astype(np.float64))
-                    log_w = np.concatenate(chunks, axis=0)
-                    m = log_w.max(axis=0)
-                    out[start:start + batch_size] = m + np.log(np.exp(log_w - m).mean(axis=0))
-        finally:
-            self.train(was_training)
+        with self._evaluating():
+            for start in range(0, len(x), batch_size):
+                xb = self.to_tensor(x[start:start + batch_size])
+                chunks = []
+                for done in range(0, k, samples_per_pass):
+                    w = self.log_weights(xb, min(samples_per_pass, k - done), rng).numpy()
+                    chunks.append(w.astype(np.float64))
+                log_w = np.concatenate(chunks, axis=0)
+                m = log_w.max(axis=0)
+                out[start:start + batch_size] = m + np.log(np.exp(log_w - m).mean(axis=0))
         return out
 
     def negative_elbo(self, x: Any, n_samples: int = 10, rng: np.random.Generator | int | None = 0) -> np.ndarray:
         """-ELBO per image (nats), the expectation over q(z|x) estimated with ``n_samples`` draws."""
         x = self.check_data(x)
         rng = _generator(rng)
-        was_training = self.training
-        self.eval()
-        try:
-            with no_grad():
-                xb = self.to_tensor(x)
-                total = sum(self.elbo(xb, rng).elbo.numpy().astype(np.float64) for _ in range(n_samples))
-        finally:
-            self.train(was_training)
+        with self._evaluating():
+            xb = self.to_tensor(x)
+            total = sum(self.elbo(xb, rng).elbo.numpy().astype(np.float64) for _ in range(n_samples))
         return -total / n_samples
 
     # generating
@@ -385,24 +388,29 @@ class LatentVariableModel(nn.Module):
         if not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"n must be a positive integer, got {n!r}")
         rng = _generator(rng)
-        with no_grad():
-            was_training = self.training
-            self.eval()
-            try:
-                out = self.decode(self.prior_sample(int(n), rng)).numpy()
-            finally:
-                self.train(was_training)
+        with self._evaluating():
+            out = self.decode(self.prior_sample(int(n), rng)).numpy()
         x = self.pixels.mean(out) if mean else self.pixels.sample(out, rng)
         return x.reshape(int(n), *IMAGE_SHAPE)
 
-    def _decode_mean(self, z: Tensor) -> np.ndarray:
-        was_training = self.training
-        self.eval()
-        try:
-            with no_grad():
-                return self.pixels.mean(self.decode(z).numpy()).reshape(z.shape[0], *IMAGE_SHAPE)
-        finally:
-            self.train(was_training)
+    def reconstruct(self, x: Any) -> np.ndarray:
+        """E[x|z] at the posterior mean code of each digit (``posterior_code``): (n, 8, 8) on the 0..16 scale."""
+        with self._evaluating():
+            out = self.decode(self.posterior_code(self._images(x))).numpy()
+        return self.pixels.mean(out).reshape(-1, *IMAGE_SHAPE)
+
+    def interpolate(self, x_a: Any, x_b: Any, steps: int = 8) -> np.ndarray:
+        """Decoder means along the straight line c_t = (1 - t) c(x_a) + t c(x_b), t = 0..1 in ``steps`` steps,
+        between the posterior mean codes of the first image of each: (steps, 8, 8)."""
+        if not isinstance(steps, (int, np.integer)) or steps < 2:
+            raise ValueError(f"steps must be an integer >= 2, got {steps!r}")
+        with self._evaluating():
+            c_a = self.posterior_code(self._images(x_a, "x_a")[:1])
+            c_b = self.posterior_code(self._images(x_b, "x_b")[:1])
+            t = np.linspace(0.0, 1.0, int(steps), dtype=self.dtype).reshape(-1, 1)
+            t = Tensor._from_array(backend.to_device(t, self.device))
+            out = self.decode((1 - t) * c_a + t * c_b).numpy()
+        return self.pixels.mean(out).reshape(-1, *IMAGE_SHAPE)
 
     # subclass interface
     def log_weights(self, x: Tensor, k: int, rng: np.random.Generator) -> Tensor:
@@ -415,6 +423,10 @@ class LatentVariableModel(nn.Module):
         raise NotImplementedError
 
     def decode(self, z: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def posterior_code(self, x: Tensor) -> Tensor:
+        """The decoder input at the posterior means (what ``reconstruct`` and ``interpolate`` decode)."""
         raise NotImplementedError
 
 
@@ -471,33 +483,9 @@ class VAE(LatentVariableModel):
     def prior_sample(self, n: int, rng: np.random.Generator) -> Tensor:
         return self._noise((n, self.config.latent_dim), rng)
 
-    def reconstruct(self, x: Any) -> np.ndarray:
-        """E[x|z] at z = mu_phi(x): the decoder's mean image of each encoded digit, (n, 8, 8)."""
-        with no_grad():
-            was_training = self.training
-            self.eval()
-            try:
-                mu, _ = self.encode(self._images(x))
-            finally:
-                self.train(was_training)
-        return self._decode_mean(mu)
-
-    def interpolate(self, x_a: Any, x_b: Any, steps: int = 8) -> np.ndarray:
-        """Decoder means along z_t = (1 - t) mu(x_a) + t mu(x_b), t = 0..1 in ``steps`` steps: (steps, 8, 8)."""
-        if not isinstance(steps, (int, np.integer)) or steps < 2:
-            raise ValueError(f"steps must be an integer >= 2, got {steps!r}")
-        with no_grad():
-            was_training = self.training
-            self.eval()
-            try:
-                mu_a, _ = self.encode(self._images(x_a, "x_a")[:1])
-                mu_b, _ = self.encode(self._images(x_b, "x_b")[:1])
-            finally:
-                self.train(was_training)
-            t = np.linspace(0.0, 1.0, int(steps), dtype=self.dtype).reshape(-1, 1)
-            t = Tensor._from_array(backend.to_device(t, self.device))
-            z = (1 - t) * mu_a + t * mu_b
-        return self._decode_mean(z)
+    def posterior_code(self, x: Tensor) -> Tensor:
+        """z = mu_phi(x)."""
+        return self.encode(x)[0]
 
 
 class HierarchicalVAE(LatentVariableModel):
@@ -607,42 +595,15 @@ class HierarchicalVAE(LatentVariableModel):
         z1, _ = self._reparameterise(mu_p, log_var_p, rng)
         return self._decoder_input(z1, t)
 
-    def _posterior_means(self, x: Tensor) -> Tensor:
+    def posterior_code(self, x: Tensor) -> Tensor:
+        """[mu_1, t(mu_2)]: z_2 at its posterior mean, then z_1 at its posterior mean given it (mu_1 alone
+        without the skip connection)."""
         h = self._bottom_up(x)
         mu2, _ = self._split_gaussian(self.posterior_top(h))
         t = self._top_down(mu2)
         mu_p, log_var_p = self._prior_bottom(t)
         mu1, _ = self._posterior_bottom(h, t, mu_p, log_var_p)
         return self._decoder_input(mu1, t)
-
-    def reconstruct(self, x: Any) -> np.ndarray:
-        """E[x|z] at the posterior means of z_2 and then z_1, (n, 8, 8)."""
-        with no_grad():
-            was_training = self.training
-            self.eval()
-            try:
-                z = self._posterior_means(self._images(x))
-            finally:
-                self.train(was_training)
-        return self._decode_mean(z)
-
-    def interpolate(self, x_a: Any, x_b: Any, steps: int = 8) -> np.ndarray:
-        """Decoder means along a straight line between the two images' decoder inputs [mu_1, t(mu_2)] (the
-        posterior means of z_1 and the top-down features of z_2's mean), (steps, 8, 8)."""
-        if not isinstance(steps, (int, np.integer)) or steps < 2:
-            raise ValueError(f"steps must be an integer >= 2, got {steps!r}")
-        with no_grad():
-            was_training = self.training
-            self.eval()
-            try:
-                za = self._posterior_means(self._images(x_a, "x_a")[:1])
-                zb = self._posterior_means(self._images(x_b, "x_b")[:1])
-            finally:
-                self.train(was_training)
-            t = np.linspace(0.0, 1.0, int(steps), dtype=self.dtype).reshape(-1, 1)
-            t = Tensor._from_array(backend.to_device(t, self.device))
-            z = (1 - t) * za + t * zb
-        return self._decode_mean(z)
 
 
 def build_model(config: VAEConfig | dict[str, Any]) -> LatentVariableModel:
