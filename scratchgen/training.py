@@ -125,13 +125,15 @@ def _json(value: Any) -> np.ndarray:
 
 def write_checkpoint(path: str | Path, model: nn.Module, *, kind: str = "checkpoint",
                      train_config: TrainConfig | None = None, data: dict[str, Any] | None = None,
-                     extra: dict[str, Any] | None = None, metrics: dict[str, Any] | None = None) -> None:
-    """Write ``model`` (and, for ``kind="checkpoint"``, the training state in ``extra``) to one ``.npz``."""
+                     extra: dict[str, Any] | None = None, metrics: dict[str, Any] | None = None,
+                     weights: dict[str, np.ndarray] | None = None) -> None:
+    """Write ``model`` (its current weights, or ``weights``; for ``kind="checkpoint"`` also the training state
+    in ``extra``) to one ``.npz``."""
     from scratchgen import __version__
 
     state: dict[str, Any] = {
         "format": np.array(FORMAT_NAME), "kind": np.array(kind), "library_version": np.array(__version__),
-        "config": np.array(model.config.to_json()), "model": model.state_dict(),
+        "config": np.array(model.config.to_json()), "model": model.state_dict() if weights is None else weights,
         "train_config": _json(asdict(train_config) if train_config else {}), "data": _json(data or {}),
         "metrics": _json(metrics or {}),
     }
@@ -328,12 +330,9 @@ class Trainer:
     def _save_best(self) -> None:
         if self.out_dir is None or self.best_state is None:
             return
-        current = self.model.state_dict()
-        self.model.load_state_dict(self.best_state)
         metrics = {"best_epoch": self.result.best_epoch, "validation_loss": self.result.best_validation}
         write_checkpoint(self.out_dir / MODEL_NAME, self.model, kind="model", train_config=self.config,
-                         data=self.data_info, metrics=metrics)
-        self.model.load_state_dict(current)
+                         data=self.data_info, metrics=metrics, weights=self.best_state)
 
     # ----- the loop -----
     def _check_loss(self, loss: al.Tensor) -> float:
