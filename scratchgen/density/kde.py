@@ -283,7 +283,8 @@ class KernelDensity(SaveLoadMixin):
         return (n_effective * (d + 2) / 4.0) ** (-1.0 / (d + 4))
 
     def _cross_validated_bandwidth(self, X: np.ndarray, p: np.ndarray, shape: np.ndarray, scale: float) -> float:
-        """The h among ``CV_FACTORS`` x Scott's that maximises the leave-one-out log-likelihood.
+        """The h among ``CV_FACTORS`` x Scott's (and, for a compact kernel, the smallest h at which every point
+        has a neighbour in reach) that maximises the leave-one-out log-likelihood.
 
         Scored on a random sub-sample of at most ``CV_MAX_SAMPLES`` points (both as data and as held-out
         points); the winner is rescaled to the full sample at the rules' rate n_eff^{-1/(d+4)}.
@@ -297,6 +298,13 @@ class KernelDensity(SaveLoadMixin):
         r2 = np.maximum(np.sum(z**2, 1)[:, None] + np.sum(z**2, 1) - 2 * z @ z.T, 0.0)
         scott = self._rule_factor("scott", n_eff_subset, d) * scale
         candidates = CV_FACTORS * scott
+        radius = self._kernel.radius(d)
+        if np.isfinite(radius) and n > 1:
+            # A compact kernel gives an isolated point zero held-out density at every h below the distance to
+            # its nearest neighbour over the kernel's radius: add the smallest h that reaches every point.
+            nearest = np.sqrt(np.min(r2 + np.diag(np.full(len(r2), np.inf)), axis=1).max())
+            if nearest > 0:
+                candidates = np.union1d(candidates, [1.01 * nearest / radius])
         with np.errstate(divide="ignore", invalid="ignore"):
             log_q = np.log(q)
             scores = np.empty(len(candidates))
