@@ -138,7 +138,9 @@ class Dropout(Module):
     def forward(self, x: Tensor) -> Tensor:
         if not self.training or self.p == 0:
             return x
-        keep = ((self.rng.random(x.shape) >= self.p) / (1 - self.p)).astype(x.dtype)
+        # the mask 1[u >= p] / (1 - p), made in x's dtype in one pass (u stays float64: the same random stream)
+        keep = np.multiply(self.rng.random(x.shape) >= self.p, np.dtype(x.dtype).type(1 / (1 - self.p)),
+                           dtype=x.dtype)
         return x * Tensor._from_array(backend.to_device(keep, x.device))
 
 

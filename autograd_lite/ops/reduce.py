@@ -201,29 +201,52 @@ def _index_along(index: Any, axis: int, shape: tuple[int, ...]) -> Any:
     return xp.expand_dims(xp.broadcast_to(index, target), axis=axis)
 
 
+def _flat_offsets(index: np.ndarray, axis: int, shape: tuple[int, ...]) -> np.ndarray:
+    """Offsets into a C-contiguous array of ``shape`` of the entries ``index`` picks along ``axis`` (index is
+    shaped like it with that axis of length 1): ``take_along_axis`` as one flat gather, ~10x faster."""
+    before, n, after = int(np.prod(shape[:axis])), shape[axis], int(np.prod(shape[axis + 1:]))
+    picked = np.broadcast_to(index, keepdims_shape(shape, (axis,))).reshape(before, after)
+    rows = np.arange(before, dtype=np.int64)[:, None] * (n * after)
+    return (rows + picked * after + np.arange(after, dtype=np.int64)).reshape(-1)
+
+
 class LogSoftmaxPick(Function):
     """y = log softmax(x)[c] = x_c - logsumexp(x) along one axis, for the categories c in ``index``
     (a categorical log-likelihood; cross-entropy is its negative). One op instead of log_softmax, a one-hot
-    mask, a product and a sum: half the passes over x, and no (…, categories) temporaries in the graph."""
+    mask, a product and a sum: fewer passes over x, and no (…, categories) temporaries in the graph.
+    The forward keeps softmax(x), so the backward needs no second exp."""
 
     def __init__(self, axis: int, index: Any):
         self.axis, self.index = axis, index
 
     def forward(self, x):
+        xp = backend.array_namespace(x)
+        if backend.is_numpy(x):
+            x = np.ascontiguousarray(x)  # the flat offsets below assume C order
         m = _stable_max(x, (self.axis,))
-        self.log_norm = np.log(np.exp(x - m).sum(axis=self.axis, keepdims=True)) + m  # logsumexp, kept
-        picked = np.take_along_axis(x, self.index, axis=self.axis)
-        return np.squeeze(picked - self.log_norm, axis=self.axis)
+        probabilities = x - m
+        if backend.is_numpy(x):
+            np.exp(probabilities, out=probabilities)  # in place: one (…, categories) array, not two
+        else:
+            probabilities = xp.exp(probabilities)
+        total = probabilities.sum(axis=self.axis, keepdims=True)
+        log_norm = xp.log(total) + m  # logsumexp
+        probabilities /= total
+        self.probabilities = probabilities  # softmax(x), for the backward
+        if backend.is_numpy(x):
+            self.offsets = _flat_offsets(self.index, self.axis, x.shape)
+            picked = x.reshape(-1)[self.offsets].reshape(np.squeeze(log_norm, self.axis).shape)
+            return picked - np.squeeze(log_norm, axis=self.axis)
+        picked = xp.take_along_axis(x, self.index, axis=self.axis)
+        return xp.squeeze(picked - log_norm, axis=self.axis)
 
     def backward(self, gy):
         x = self.inputs[0]
         if not is_grad_enabled() and backend.is_numpy(x.data):
             # A plain backward (no graph recorded): -gy * softmax(x), then + gy at each picked category,
-            # in place on one array; the differentiable form below serves gradients of gradients.
-            g = np.expand_dims(gy.data, self.axis)
-            gx = np.exp(x.data - self.log_norm)
-            gx *= -g
-            np.put_along_axis(gx, self.index, np.take_along_axis(gx, self.index, axis=self.axis) + g, axis=self.axis)
+            # on one new array; the differentiable form below serves gradients of gradients.
+            gx = self.probabilities * -np.expand_dims(gy.data, self.axis)
+            gx.reshape(-1)[self.offsets] += gy.data.reshape(-1)  # each offset once: no repeated indices
             return Tensor._from_array(gx)
         xp = backend.array_namespace(x.data)
         categories = xp.reshape(xp.arange(x.shape[self.axis]), [-1 if i == self.axis else 1 for i in range(x.ndim)])
