@@ -1,6 +1,8 @@
 """The ``scratchgen`` command line: train a model, sample from a checkpoint, evaluate it.
 
     scratchgen train {vae,hvae} --data digits --out DIR [--epochs N] [--seed S] [--resume] [--quick]
+    scratchgen train gan --data {ring,grid,two_moons,swiss_roll,checkerboard,digits} --out DIR
+                     [--loss {minimax,non_saturating,wgan_gp}] [--pack M] [--d-steps K] ...
     scratchgen sample CKPT --n 64 --out FILE.png|FILE.npz [--seed S] [--mean]
     scratchgen evaluate CKPT [--json] [--k 1000]
 
@@ -21,8 +23,11 @@ import numpy as np
 
 from scratchgen import __version__
 
-MODELS = ("vae", "hvae")
-DATA_SETS = ("digits",)
+MODELS = ("vae", "hvae", "gan")
+TOY_DATA_SETS = ("ring", "grid", "two_moons", "swiss_roll", "checkerboard")
+DATA_SETS = ("digits", *TOY_DATA_SETS)
+# The 2-D sets are drawn once with fixed seeds (train 0, validation 1, test 2), so every run sees the same points.
+TOY_SIZES = {"train": 50_000, "validation": 1000, "test": 2500}
 
 
 class UsageError(Exception):
@@ -35,11 +40,13 @@ class _Parser(argparse.ArgumentParser):
 
 
 # ----- the model settings ------------------------------------------------------------------------------
-def default_settings(model: str, quick: bool = False) -> tuple[Any, Any]:
+def default_settings(model: str, quick: bool = False, data: str = "digits") -> tuple[Any, Any]:
     """(model config, TrainConfig): the README's settings, or a seconds-long smoke run with ``quick``."""
     from scratchgen.models import HierarchicalVAEConfig, VAEConfig
     from scratchgen.training import TrainConfig
 
+    if model == "gan":
+        return gan_settings(data, quick)
     if model == "vae":
         config = VAEConfig(latent_dim=16, hidden=(256, 256), dropout=0.3, input_dropout=0.2,
                            objective="iwae", iwae_k=10)
@@ -55,18 +62,77 @@ def default_settings(model: str, quick: bool = False) -> tuple[Any, Any]:
     return config, train
 
 
-def load_data(name: str) -> dict[str, np.ndarray]:
-    from scratchgen.data import N_TEST, N_TRAIN, N_VALIDATION, load_digits
+def gan_settings(data: str, quick: bool = False) -> tuple[Any, Any]:
+    """The GAN's README settings for ``data``: the MLP pair on the 2-D sets, the DCGAN pair on the digits."""
+    from scratchgen.models import GANConfig
+    from scratchgen.training import TrainConfig
 
-    if name != "digits":
+    if data == "digits":
+        config = GANConfig(data="digits", architecture="dcgan", latent_dim=32, discriminator_hidden=(128,))
+        train = TrainConfig(epochs=300, batch_size=64, lr=2e-4, patience=0, ema_decay=0.999)
+    else:
+        config = GANConfig(data=data, pack=2)
+        train = TrainConfig(epochs=60, batch_size=256, lr=1e-3, patience=0, ema_decay=0.999)
+    if quick:
+        config = replace(config, generator_hidden=(32,), discriminator_hidden=(32,), validation_samples=200)
+        train = replace(train, epochs=2)
+    return config, train
+
+
+def load_data(name: str) -> dict[str, Any]:
+    """The train / validation / test splits of a data set, and its ``info`` (stored in checkpoints)."""
+    from scratchgen.data import N_TEST, N_TRAIN, N_VALIDATION, load_digits, make_toy
+
+    if name == "digits":
+        return {split: load_digits(split)[0] for split in ("train", "validation", "test")} | {
+            "info": {"name": "digits", "split": {"train": N_TRAIN, "validation": N_VALIDATION, "test": N_TEST}}}
+    if name not in TOY_DATA_SETS:
         raise UsageError(f"unknown data set {name!r} (known: {', '.join(DATA_SETS)})")
-    return {split: load_digits(split)[0] for split in ("train", "validation", "test")} | {
-        "info": {"name": "digits", "split": {"train": N_TRAIN, "validation": N_VALIDATION, "test": N_TEST}}}
+    splits = {split: make_toy(name, n, seed=seed) for seed, (split, n) in enumerate(TOY_SIZES.items())}
+    return splits | {"info": {"name": name, "split": dict(TOY_SIZES), "seeds": [0, 1, 2]}}
 
 
 # ----- evaluation ------------------------------------------------------------------------------------------
+def evaluate_gan(model: Any, data: dict[str, Any], seed: int = 0) -> dict[str, float]:
+    """The GAN's results-table metrics. On ``ring`` / ``grid``: ``modes_covered``, ``high_quality`` and
+    ``reverse_kl`` on 2500 samples, and ``mmd`` (squared, Gaussian kernel at the median distance) to the test
+    points; on the other 2-D sets ``mmd`` and ``chamfer``. On the digits: ``frechet_digit_distance`` of 1000
+    samples to the test digits and ``parzen_log_likelihood`` (a KDE on 1000 samples, bandwidth on validation,
+    nats per test digit), each beside the same number for the 1000 real training digits (``..._real``)."""
+    from scratchgen import metrics
+
+    rng = np.random.default_rng(seed)
+    test = data["test"]
+    if model.config.is_image:
+        samples = model.sample(N_GENERATED_DIGITS, rng).reshape(-1, 64)
+        real = data["train"].reshape(len(data["train"]), -1)[:N_GENERATED_DIGITS]
+        validation, test = data["validation"].reshape(-1, 64), test.reshape(-1, 64)
+        fake_parzen = metrics.parzen_log_likelihood(samples, validation, test)
+        real_parzen = metrics.parzen_log_likelihood(real, validation, test)
+        return {"frechet_digit_distance": metrics.frechet_digit_distance(samples, test),
+                "frechet_digit_distance_real": metrics.frechet_digit_distance(real, test),
+                "parzen_log_likelihood": fake_parzen.log_likelihood, "parzen_stderr": fake_parzen.stderr,
+                "parzen_bandwidth": fake_parzen.bandwidth,
+                "parzen_log_likelihood_real": real_parzen.log_likelihood, "parzen_stderr_real": real_parzen.stderr,
+                "n_samples": N_GENERATED_DIGITS}
+    samples = model.sample(N_GENERATED_POINTS, rng)
+    result: dict[str, Any] = {}
+    if model.config.data in ("ring", "grid"):
+        modes, std = metrics.toy_modes(model.config.data)
+        coverage = metrics.mode_coverage(samples, modes, std)
+        result |= {"modes_covered": int(coverage.modes_covered), "n_modes": len(modes),
+                   "high_quality": float(coverage.high_quality), "reverse_kl": float(coverage.reverse_kl)}
+    result["mmd"] = metrics.mmd(samples, test)
+    if model.config.data not in ("ring", "grid"):
+        result["chamfer"] = metrics.chamfer_distance(samples, test, reduction="mean")
+    return result | {"n_samples": N_GENERATED_POINTS}
+
+
+N_GENERATED_POINTS, N_GENERATED_DIGITS = 2500, 1000
+
+
 def evaluate_model(model: Any, test: np.ndarray, k: int = 1000, seed: int = 0) -> dict[str, float]:
-    """The results-table metrics on the test split: ``test_nll`` (IWAE, k samples) and ``test_neg_elbo``
+    """The VAEs' results-table metrics on the test split: ``test_nll`` (IWAE, k samples) and ``test_neg_elbo``
     (nats per image), with their standard errors over the test images."""
     log_p = model.log_likelihood(test, k=k, rng=seed)
     neg_elbo = model.negative_elbo(test, n_samples=10, rng=seed + 1)
@@ -91,6 +157,18 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     if args.model not in MODELS:
         raise UsageError(f"unknown model {args.model!r} (known: {', '.join(MODELS)})")
+    if args.data is None:
+        args.data = "ring" if args.model == "gan" else "digits"
+    if args.data not in DATA_SETS:
+        raise UsageError(f"unknown data set {args.data!r} (known: {', '.join(DATA_SETS)})")
+    if args.model != "gan" and args.data != "digits":
+        raise UsageError(f"the {args.model} models the digits (--data digits), not {args.data!r}")
+    gan_only = {"--loss": args.loss, "--pack": args.pack, "--d-steps": args.d_steps,
+                "--gradient-penalty": args.gradient_penalty}
+    vae_only = {"--objective": args.objective, "--k": args.k, "--likelihood": args.likelihood}
+    misplaced = [flag for flag, value in (vae_only if args.model == "gan" else gan_only).items() if value is not None]
+    if misplaced:
+        raise UsageError(f"{', '.join(misplaced)} does not apply to the {args.model}")
     data = load_data(args.data)
     out = Path(args.out)
     if args.resume:
@@ -105,7 +183,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise UsageError(f"{out / CHECKPOINT_NAME} holds a {trainer.model.config.kind}, not a {args.model}")
         print(f"resuming {args.model} from epoch {trainer.epoch}, step {trainer.step}")
     else:
-        config, train_config = default_settings(args.model, args.quick)
+        config, train_config = default_settings(args.model, args.quick, args.data)
         overrides = {"epochs": args.epochs, "seed": args.seed, "lr": args.lr, "batch_size": args.batch_size,
                      "patience": args.patience}
         try:
@@ -114,7 +192,10 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise UsageError(str(error)) from None
         model_overrides = {"seed": train_config.seed, "objective": args.objective, "iwae_k": args.k,
                            "latent_dim": args.latent_dim, "likelihood": args.likelihood,
-                           "architecture": args.architecture}
+                           "architecture": args.architecture, "loss": args.loss, "pack": args.pack,
+                           "d_steps": args.d_steps, "gradient_penalty": args.gradient_penalty}
+        if args.loss == "wgan_gp" and args.gradient_penalty is None:
+            model_overrides |= {"gradient_penalty": 10.0, "d_steps": args.d_steps or 5, "betas": (0.0, 0.9)}
         try:
             config = replace(config, **{k: v for k, v in model_overrides.items() if v is not None})
         except ValueError as error:
@@ -130,7 +211,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     if result.stopped == "interrupted":
         print(f"checkpoint written: resume with --resume --out {out}")
         return 130
-    metrics = evaluate_model(trainer.model, data["test"], k=100 if args.quick else 1000)
+    if args.model == "gan":
+        metrics = evaluate_gan(trainer.model, data)
+    else:
+        metrics = evaluate_model(trainer.model, data["test"], k=100 if args.quick else 1000)
     metrics = {"best_epoch": result.best_epoch, "validation_loss": result.best_validation} | metrics
     from scratchgen.training import MODEL_NAME, write_checkpoint
 
@@ -159,15 +243,26 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if out.suffix not in (".png", ".npz"):
         raise UsageError(f"--out must end in .png (a figure) or .npz (the raw samples), got {out.name!r}")
     checkpoint = _load(args.checkpoint)
-    samples = checkpoint.model.sample(args.n, rng=args.seed, mean=args.mean)
+    kind = checkpoint.config.get("kind", "model")
+    if kind == "gan":
+        if args.mean:
+            raise UsageError("--mean is for the VAEs (decoder means); a GAN's G(z) is already deterministic")
+        samples = checkpoint.model.sample(args.n, rng=args.seed)
+    else:
+        samples = checkpoint.model.sample(args.n, rng=args.seed, mean=args.mean)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".npz":
         np.savez(out, samples=samples.astype(np.float64))
     else:
-        from scratchgen.plotting import digit_grid_figure, save_figure
+        from scratchgen.plotting import digit_grid_figure, points_figure, save_figure
 
-        title = f"{checkpoint.config.get('kind', 'model')} samples (seed {args.seed})"
-        save_figure(digit_grid_figure(samples, title), str(out.parent), out.name)
+        title = f"{kind} samples (seed {args.seed})"
+        if samples.ndim == 2:  # 2-D points, drawn over the test points of their data set
+            name = checkpoint.data.get("name", checkpoint.config.get("data"))
+            figure = points_figure(samples, load_data(name)["test"], title)
+        else:
+            figure = digit_grid_figure(samples, title)
+        save_figure(figure, str(out.parent), out.name)
     print(f"wrote {len(samples)} samples to {out}")
     return 0
 
@@ -178,7 +273,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     checkpoint = _load(args.checkpoint)
     name = checkpoint.data.get("name", "digits")
     data = load_data(name)
-    metrics = evaluate_model(checkpoint.model, data["test"], k=args.k, seed=args.seed)
+    if checkpoint.config.get("kind") == "gan":
+        metrics = evaluate_gan(checkpoint.model, data, seed=args.seed)
+    else:
+        metrics = evaluate_model(checkpoint.model, data["test"], k=args.k, seed=args.seed)
     if args.json:
         print(json.dumps(metrics))
     else:
@@ -198,7 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Train a model; writes DIR/model.npz (best on validation) and "
                                        "DIR/checkpoint.npz (latest state, for --resume).")
     train.add_argument("model", help=f"one of: {', '.join(MODELS)}")
-    train.add_argument("--data", default="digits", help="data set (default: digits)")
+    train.add_argument("--data", help=f"data set: {', '.join(DATA_SETS)} (default: digits; ring for the gan)")
     train.add_argument("--out", required=True, help="output folder")
     train.add_argument("--epochs", type=int, help="maximum number of epochs")
     train.add_argument("--seed", type=int, help="random seed (weights, shuffling, noise)")
@@ -211,13 +309,19 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--k", type=int, help="importance samples of the IWAE objective")
     train.add_argument("--latent-dim", type=int, help="size of z")
     train.add_argument("--likelihood", choices=("categorical", "bernoulli", "gaussian"), help="decoder p(x|z)")
-    train.add_argument("--architecture", choices=("mlp", "conv"), help="encoder / decoder networks")
+    train.add_argument("--architecture", choices=("mlp", "conv", "dcgan"),
+                       help="networks: mlp or conv (VAEs), mlp or dcgan (GAN)")
+    train.add_argument("--loss", choices=("minimax", "non_saturating", "wgan_gp"), help="GAN loss")
+    train.add_argument("--pack", type=int, help="GAN: samples per discriminator input (PacGAN; 1: off)")
+    train.add_argument("--d-steps", type=int, help="GAN: discriminator steps per generator step")
+    train.add_argument("--gradient-penalty", type=float, help="GAN: gradient-penalty weight lambda (0: off)")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     train.set_defaults(run=cmd_train)
 
     sample = sub.add_parser("sample", help="draw samples from a checkpoint",
-                            description="Draw samples; .png writes a grid figure, .npz the raw samples "
-                                        "(key 'samples': (n, 8, 8) grey levels 0..16).")
+                            description="Draw samples; .png writes a figure (a grid of digits, or 2-D points "
+                                        "over the data), .npz the raw samples (key 'samples': (n, 8, 8) grey "
+                                        "levels 0..16, or (n, 2) points).")
     sample.add_argument("checkpoint", help="a model.npz or checkpoint.npz")
     sample.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
     sample.add_argument("--out", required=True, help="FILE.png or FILE.npz")
@@ -227,7 +331,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = sub.add_parser("evaluate", help="the results-table metrics on the test split",
                               description="Test-split metrics: test_nll (IWAE, k samples, nats) and "
-                                          "test_neg_elbo (nats).")
+                                          "test_neg_elbo (nats) for the VAEs; modes_covered, high_quality, "
+                                          "reverse_kl, mmd (2-D) or frechet_digit_distance and "
+                                          "parzen_log_likelihood (digits) for the GAN.")
     evaluate.add_argument("checkpoint", help="a model.npz or checkpoint.npz")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.add_argument("--k", type=int, default=1000, help="importance samples (default 1000)")

@@ -45,3 +45,20 @@ def digit_grid_figure(images, title: str = "", columns: int | None = None) -> pl
     if title:
         ax.set_title(title, fontsize=9)
     return fig
+
+
+def points_figure(samples, data=None, title: str = "") -> plt.Figure:
+    """2-D samples (orange) over the data's points (grey), on equal axes."""
+    import numpy as np
+
+    samples = np.asarray(samples, dtype=float)
+    fig, ax = plt.subplots(figsize=(4.2, 4.2))
+    if data is not None:
+        data = np.asarray(data, dtype=float)
+        ax.scatter(data[:, 0], data[:, 1], s=3, c="0.65", label="data", linewidths=0)
+    ax.scatter(samples[:, 0], samples[:, 1], s=3, c="tab:orange", label="samples", linewidths=0)
+    ax.set_aspect("equal")
+    ax.legend(loc="upper right", fontsize=7, markerscale=3)
+    if title:
+        ax.set_title(title, fontsize=9)
+    return fig

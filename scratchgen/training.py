@@ -246,7 +246,11 @@ class Trainer:
 
     ``model`` provides ``config`` (a dataclass with ``to_json()``), ``check_data(x, name)`` (validated
     NumPy data), ``to_tensor(array)``, ``training_loss(batch, rng, epoch)`` and
-    ``validation_loss(data, rng) -> float``. With ``out_dir`` set, ``checkpoint.npz`` and ``model.npz`` are
+    ``validation_loss(data, rng) -> float``. A model with several players (a GAN) provides instead
+    ``optimizer_groups() -> {name: (parameters, {"lr_scale": ..., "betas": ...})}`` (one Adam each),
+    ``training_step(batch, *, rng, epoch, step, optimizers, check_loss, grad_clip) -> float`` (its own
+    updates; ``check_loss(tensor)`` is the NaN guard) and optionally ``ema_parameters()`` (what the EMA
+    averages). With ``out_dir`` set, ``checkpoint.npz`` and ``model.npz`` are
     written there. ``callback(trainer, step, loss)`` runs after every step (tests use it to interrupt).
     """
 
@@ -263,11 +267,14 @@ class Trainer:
         for module in model.modules():  # every Dropout mask comes from the one training stream
             if isinstance(module, nn.Dropout):
                 module.rng = self.rng
-        params = list(model.parameters())
         c = self.config
-        self.optimizer = (optim.AdamW(params, lr=c.lr, weight_decay=c.weight_decay) if c.weight_decay
-                          else optim.Adam(params, lr=c.lr))
-        self.ema = optim.EMA(params, decay=c.ema_decay, warmup=True) if c.ema_decay else None
+        # One optimizer per parameter group: a GAN has two (discriminator and generator), a VAE one.
+        groups = (model.optimizer_groups() if hasattr(model, "optimizer_groups")
+                  else {"model": (list(model.parameters()), {})})
+        self.optimizers = {name: self._optimizer(params, options) for name, (params, options) in groups.items()}
+        self.optimizer = next(iter(self.optimizers.values()))
+        averaged = list(model.ema_parameters()) if hasattr(model, "ema_parameters") else list(model.parameters())
+        self.ema = optim.EMA(averaged, decay=c.ema_decay, warmup=True) if c.ema_decay else None
         self.result = TrainResult()
         self.best_state: dict[str, np.ndarray] | None = None
         self.epoch = self.step = self.step_in_epoch = self.bad_epochs = 0
@@ -276,11 +283,31 @@ class Trainer:
         self.last_finite = (math.nan, -1)
         self.stop_requested = False
 
+    def _optimizer(self, params: list[nn.Parameter], options: dict[str, Any]) -> optim.Adam:
+        """Adam (AdamW with weight decay) at ``lr * lr_scale``, with the group's ``betas``."""
+        c = self.config
+        lr, betas = c.lr * options.get("lr_scale", 1.0), tuple(options.get("betas", (0.9, 0.999)))
+        if c.weight_decay:
+            return optim.AdamW(params, lr=lr, betas=betas, weight_decay=c.weight_decay)
+        return optim.Adam(params, lr=lr, betas=betas)
+
+    def _optimizer_state(self) -> dict[str, Any]:
+        if list(self.optimizers) == ["model"]:
+            return self.optimizer.state_dict()
+        return {name: opt.state_dict() for name, opt in self.optimizers.items()}
+
+    def _load_optimizer_state(self, state: dict[str, Any]) -> None:
+        if list(self.optimizers) == ["model"]:
+            self.optimizer.load_state_dict(state)
+            return
+        for name, opt in self.optimizers.items():
+            opt.load_state_dict(state[name])
+
     # ----- state -----
     def state_dict(self) -> dict[str, Any]:
         r = self.result
         state = {
-            "optimizer": self.optimizer.state_dict(),
+            "optimizer": self._optimizer_state(),
             "best_model": self.best_state if self.best_state is not None else {},
             "progress": {
                 "epoch": np.array(self.epoch), "step": np.array(self.step),
@@ -302,7 +329,7 @@ class Trainer:
         s = checkpoint.state
         try:
             self.model.load_state_dict(s["model"])
-            self.optimizer.load_state_dict(s["optimizer"])
+            self._load_optimizer_state(s["optimizer"])
             if self.ema is not None and "ema" in s:
                 self.ema.load_state_dict(s["ema"])
             p = s["progress"]
@@ -348,14 +375,20 @@ class Trainer:
 
     def _train_step(self, batch: np.ndarray, n_batches: int) -> float:
         self.model.train()
-        fraction = self.step_in_epoch / n_batches
-        loss = self.model.training_loss(self.model.to_tensor(batch), self.rng, self.epoch + fraction)
-        value = self._check_loss(loss)
-        self.optimizer.zero_grad()
-        loss.backward()
-        if self.config.grad_clip:
-            optim.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
-        self.optimizer.step()
+        epoch = self.epoch + self.step_in_epoch / n_batches
+        if hasattr(self.model, "training_step"):
+            # a model with several players (a GAN) makes its own updates, checking each loss before using it
+            value = self.model.training_step(self.model.to_tensor(batch), rng=self.rng, epoch=epoch,
+                                             step=self.step, optimizers=self.optimizers,
+                                             check_loss=self._check_loss, grad_clip=self.config.grad_clip)
+        else:
+            loss = self.model.training_loss(self.model.to_tensor(batch), self.rng, epoch)
+            value = self._check_loss(loss)
+            self.optimizer.zero_grad()
+            loss.backward()
+            if self.config.grad_clip:
+                optim.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+            self.optimizer.step()
         if self.ema is not None:
             self.ema.update()
         self.step += 1
@@ -388,7 +421,8 @@ class Trainer:
         else:
             self.bad_epochs += 1
             if self.config.lr_patience and self.bad_epochs % self.config.lr_patience == 0:
-                self.optimizer.lr *= self.config.lr_factor  # stored in the optimizer's state: resumes too
+                for opt in self.optimizers.values():  # stored in each optimizer's state: resumes too
+                    opt.lr *= self.config.lr_factor
         return bool(self.config.patience) and self.bad_epochs >= self.config.patience
 
     def fit(self, max_steps: int | None = None) -> TrainResult:

@@ -1,4 +1,7 @@
 """The lecture's deep generative models, one file each; the networks they share are in ``networks.py``."""
+from typing import Any
+
+from scratchgen.models.gan import GAN, GANConfig, gan_config_from_dict
 from scratchgen.models.networks import MLP, ConvDecoder, ConvEncoder
 from scratchgen.models.vae import (
     ELBO,
@@ -6,11 +9,23 @@ from scratchgen.models.vae import (
     HierarchicalVAE,
     HierarchicalVAEConfig,
     VAEConfig,
-    build_model,
     config_from_dict,
 )
+from scratchgen.models.vae import build_model as build_vae
+
+MODEL_KINDS = ("vae", "hvae", "gan")
+
+
+def build_model(config: Any) -> Any:
+    """The model a config (or its JSON dict, as stored in a checkpoint) describes; ``kind`` picks the class."""
+    if isinstance(config, GANConfig):
+        return GAN(config)
+    if isinstance(config, dict) and config.get("kind") == "gan":
+        return GAN(gan_config_from_dict(config))
+    return build_vae(config)
+
 
 __all__ = [
-    "ELBO", "MLP", "VAE", "ConvDecoder", "ConvEncoder", "HierarchicalVAE", "HierarchicalVAEConfig", "VAEConfig",
-    "build_model", "config_from_dict",
+    "ELBO", "GAN", "MLP", "MODEL_KINDS", "VAE", "ConvDecoder", "ConvEncoder", "GANConfig", "HierarchicalVAE",
+    "HierarchicalVAEConfig", "VAEConfig", "build_model", "config_from_dict",
 ]

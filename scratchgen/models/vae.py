@@ -607,7 +607,7 @@ class HierarchicalVAE(LatentVariableModel):
 
 
 def build_model(config: VAEConfig | dict[str, Any]) -> LatentVariableModel:
-    """The model a config (or its JSON dict) describes."""
+    """The VAE a config (or its JSON dict) describes (``scratchgen.models.build_model`` knows every model)."""
     if isinstance(config, dict):
         config = config_from_dict(config)
     return HierarchicalVAE(config) if isinstance(config, HierarchicalVAEConfig) else VAE(config)
