@@ -1,22 +1,34 @@
-"""One training step of the README's VAE, autograd_lite vs PyTorch CPU (float32, each side in its own process).
+"""One training step of a README model, autograd_lite vs PyTorch CPU (float32, each side in its own process).
 
-The model is ``scratchgen.cli.default_settings("vae")``: an MLP encoder 64-256-256-32 and decoder
-16-256-256-1088 (leaky ReLU, dropout 0.3 after each hidden layer, input dropout 0.2), a categorical decoder
-(a 17-way log-softmax per pixel), trained with the IWAE bound, k = 10 (``--elbo``: the ELBO, k = 1 instead).
-A step is what ``Trainer`` does: a batch of 128 training digits, the loss (forward), backward, an Adam step
-(lr 1e-3). The PyTorch side is the same network and the same loss written with ``torch.nn``.
+``--model vae`` (the default) is ``scratchgen.cli.default_settings("vae")``: an MLP encoder 64-256-256-32 and
+decoder 16-256-256-1088 (leaky ReLU, dropout 0.3 after each hidden layer, input dropout 0.2), a categorical
+decoder (a 17-way log-softmax per pixel), trained with the IWAE bound, k = 10 (``--elbo``: also the ELBO,
+k = 1). A step is what ``Trainer`` does: a batch of 128 training digits, the loss (forward), backward, an Adam
+step (lr 1e-3).
+
+``--model gan-mlp`` / ``gan-dcgan`` is the GAN of ``scratchgen.cli.gan_settings("ring")`` (an MLP pair, D on
+packs of 2 points) / ``gan_settings("digits")`` (DCGAN: G a ConvDecoder, D a ConvEncoder + leaky ReLU +
+Linear), read at run time, so the widths are the README's of the day. A step is ``GAN.training_step`` as
+``Trainer._train_step`` runs it (d_steps 1; the Trainer's EMA of G is left off, so both sides do the same
+work): a D update (G's fakes under no_grad, D on real and fake in one pass, L_D = softplus(-f(x)) +
+softplus(f(G(z))), backward, Adam) then a G update (fresh noise, D frozen, L_G = softplus(-f(G(z))), backward,
+Adam), on a batch of the settings' ``batch_size`` from the CLI's training set (the 50000 ring points, the
+digits). The PyTorch side is the same network and the same loss written with ``torch.nn``, built from the
+config.
 
 Each engine runs in a worker process of its own (this script with ``--side``), started once and warmed up;
 the parent then alternates timed rounds between the workers (only one runs at a time) and prints the median
 time per step (and the CPU time per step, all threads together: on a loaded machine the 1-thread CPU time
-is the steadier measure of work). Ours runs with NumPy's BLAS limited to 1 thread
-(what the training loop does for conv models) and to 2 threads (what it does for this MLP model); PyTorch with
-``torch.set_num_threads(2)``.
+is the steadier measure of work). Ours runs with NumPy's BLAS limited to 1 thread (what the training loop
+does for conv models) and to 2 threads (what it does for the MLP models); the DCGAN at 1 only (its numba
+conv kernels run their own pool, numba's default thread count, as in training). PyTorch with
+``torch.set_num_threads(2)`` (``--torch-threads``).
 
-Run: ``python bench/models.py [--elbo] [--rounds 5] [--steps 100] [--torch-threads 2,1]`` (PyTorch optional:
-without it only ours is timed; one ratio column per PyTorch thread count).
-``python bench/models.py --check`` verifies that the two sides compute the same loss and gradients (same
-weights, same noise, dropout off); ``--parts`` also times forward / backward / Adam apart.
+Run: ``python bench/models.py [--model vae|gan-mlp|gan-dcgan] [--elbo] [--rounds 5] [--steps 100]
+[--torch-threads 2,1]`` (PyTorch optional: without it only ours is timed; one ratio column per PyTorch thread
+count). ``python bench/models.py [--model ...] --check`` verifies that the two sides compute the same losses
+and gradients (same weights, same noise; the VAE's dropout off); ``--parts`` also times the VAE's forward /
+backward / Adam apart.
 """
 from __future__ import annotations
 
@@ -32,35 +44,46 @@ from pathlib import Path
 import numpy as np
 
 LOG_2PI = math.log(2 * math.pi)
-BATCH = 128
+GAN_DATA = {"gan-mlp": "ring", "gan-dcgan": "digits"}  # --model -> the data set of gan_settings(data)
+CASES = {"vae": ("iwae", "elbo"), "gan-mlp": ("gan-mlp",), "gan-dcgan": ("gan-dcgan",)}  # what one worker runs
+NAMES = {"iwae": "IWAE k=10", "elbo": "ELBO k=1", "gan-mlp": "GAN MLP", "gan-dcgan": "DCGAN"}
 
 
-def settings(objective: str):
-    """The README model's config (``default_settings("vae")``), with the ELBO variant's objective and k."""
-    from scratchgen.cli import default_settings
+def settings(case: str):
+    """The README model's (config, TrainConfig): ``gan_settings`` for a GAN; ``default_settings("vae")`` for
+    the VAE, with the ELBO variant's objective and k."""
+    from scratchgen.cli import default_settings, gan_settings
 
+    if case in GAN_DATA:
+        return gan_settings(GAN_DATA[case])
     config, train = default_settings("vae")
-    if objective == "elbo":
+    if case == "elbo":
         config = replace(config, objective="elbo", iwae_k=1)
     return config, train
 
 
-def train_images() -> np.ndarray:
-    from scratchgen.data import load_digits
+def train_data(case: str) -> np.ndarray:
+    """The CLI's training set: the digits (n, 64), or the 50000 ring points (n, 2)."""
+    from scratchgen.cli import load_data
 
-    return load_digits("train")[0]
+    return load_data(GAN_DATA.get(case, "digits"))["train"]
 
 
-def batches(n: int, seed: int = 0):
-    """Endless minibatch indices of BATCH images: shuffled epochs, as the training loop draws them."""
+def batches(n: int, size: int, seed: int = 0):
+    """Endless minibatch indices of ``size`` samples: shuffled epochs, as the training loop draws them."""
     rng = np.random.default_rng(seed)
     while True:
         perm = rng.permutation(n)
-        for start in range(0, n - BATCH + 1, BATCH):
-            yield perm[start:start + BATCH]
+        for start in range(0, n - size + 1, size):
+            yield perm[start:start + size]
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n > 1 else ''}"
 
 
 # ----- autograd_lite ----------------------------------------------------------------------------------------
+# An engine's ``phases``: (name, callable) pairs that together make one training step, timed apart.
 class Ours:
     """The scratchgen VAE and its training step, as ``Trainer._train_step`` runs it."""
 
@@ -74,39 +97,62 @@ class Ours:
         for module in self.model.modules():  # the Trainer hands every Dropout the training stream
             if isinstance(module, nn.Dropout):
                 module.rng = self.rng
-        self.x = self.model.check_data(train_images(), "train_data")
-        self.batches = batches(len(self.x))
+        self.x = self.model.check_data(train_data(objective), "train_data")
+        self.batches = batches(len(self.x), train.batch_size)
         self.optimizer = optim.Adam(list(self.model.parameters()), lr=train.lr)
         self.model.train()
+        self.phases = [("forward", self.forward), ("backward", self.backward), ("Adam", self.optimizer.step)]
 
-    def forward(self):
+    def forward(self) -> None:
         batch = self.model.to_tensor(self.x[next(self.batches)])
-        loss = self.model.training_loss(batch, self.rng, 1.0)
-        loss.item()
-        return loss
+        self.loss = self.model.training_loss(batch, self.rng, 1.0)
+        self.loss.item()
 
-    def backward(self, loss) -> None:
+    def backward(self) -> None:
         self.optimizer.zero_grad()
-        loss.backward()
+        self.loss.backward()
 
-    def update(self) -> None:
-        self.optimizer.step()
+
+class OursGAN:
+    """The scratchgen GAN's step: ``Trainer._train_step`` (which calls ``GAN.training_step``), EMA off."""
+
+    def __init__(self, case: str):
+        from scratchgen.models import GAN
+        from scratchgen.training import Trainer
+
+        config, train = settings(case)
+        x = train_data(case)
+        self.trainer = Trainer(GAN(config), x, x[:1000], replace(train, ema_decay=0.0), progress=False)
+        self.x = self.trainer.train_data  # validated (and the digits flattened) as the Trainer holds them
+        self.batches = batches(len(self.x), train.batch_size)
+        self.n_batches = math.ceil(len(self.x) / train.batch_size)
+        self.phases = [("step", self.step)]
+
+    def step(self) -> None:
+        self.trainer._train_step(self.x[next(self.batches)], self.n_batches)
 
 
 # ----- PyTorch ----------------------------------------------------------------------------------------------
+def torch_mlp(sizes, activation, dropout: float = 0.0):
+    """Linear layers with ``activation()`` (and Dropout) after each but the last, as ours' MLPs."""
+    import torch
+
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(torch.nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(activation())
+            if dropout > 0:
+                layers.append(torch.nn.Dropout(dropout))
+    return torch.nn.Sequential(*layers)
+
+
 def torch_vae(config):
     """The same networks in ``torch.nn`` (layers in the same order, so ours' weights can be copied in)."""
     import torch
 
     def mlp(sizes):
-        layers = []
-        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-            layers.append(torch.nn.Linear(a, b))
-            if i < len(sizes) - 2:
-                layers.append(torch.nn.LeakyReLU(0.01))
-                if config.dropout > 0:
-                    layers.append(torch.nn.Dropout(config.dropout))
-        return torch.nn.Sequential(*layers)
+        return torch_mlp(sizes, lambda: torch.nn.LeakyReLU(0.01), config.dropout)
 
     class VAE(torch.nn.Module):
         def __init__(self):
@@ -145,6 +191,67 @@ def torch_vae(config):
     return VAE()
 
 
+def torch_gan(config):
+    """The GAN's generator and discriminator in ``torch.nn``, built from the config as ``Generator`` and
+    ``Discriminator`` build ours (same layers in the same order), and its minimax / non-saturating losses."""
+    import torch
+    from torch import nn
+    from torch.nn.functional import softplus
+
+    c = config
+    if c.loss not in ("minimax", "non_saturating") or c.gradient_penalty or c.d_steps != 1:
+        raise NotImplementedError(f"the PyTorch GAN plays the minimax or non-saturating game, d_steps 1, no "
+                                  f"gradient penalty (got {c.loss}, {c.d_steps}, {c.gradient_penalty})")
+    if c.architecture == "dcgan":  # ConvDecoder / ConvEncoder with their default channels (64, 32) / (32, 64)
+        width = c.discriminator_hidden[-1]
+        generator = nn.Sequential(
+            nn.Linear(c.latent_dim, 64 * 4 * 4), nn.ReLU(), nn.Unflatten(1, (64, 4, 4)),
+            nn.ConvTranspose2d(64, 32, 4, stride=2, padding=1), nn.ReLU(), nn.Conv2d(32, 1, 3, padding=1),
+            nn.Flatten())
+        discriminator = nn.Sequential(  # activation_layer("leaky_relu") is our LeakyReLU's default slope 0.01
+            nn.Conv2d(c.pack, 32, 3, padding=1), nn.LeakyReLU(0.01),
+            nn.Conv2d(32, 64, 4, stride=2, padding=1), nn.LeakyReLU(0.01), nn.Flatten(),
+            nn.Linear(64 * 4 * 4, width), nn.LeakyReLU(0.2), nn.Linear(width, 1))
+    else:
+        generator = torch_mlp((c.latent_dim, *c.generator_hidden, c.data_dim), nn.ReLU)
+        discriminator = torch_mlp((c.pack * c.data_dim, *c.discriminator_hidden, 1), lambda: nn.LeakyReLU(0.2))
+
+    class GAN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.generator, self.discriminator = generator, discriminator
+
+        def sample(self, z):
+            x = self.generator(z)
+            return 8 * (torch.tanh(x) + 1) if c.is_image else x
+
+        def prepare(self, x):
+            """D's input: digits rescaled to [-1, 1] (image-shaped for the conv D), packed by m."""
+            if c.is_image:
+                x = x / 8 - 1
+                if c.architecture == "dcgan":
+                    x = x.reshape(-1, 1, 8, 8)
+            n = x.shape[0] // c.pack * c.pack
+            return x[:n].reshape(n // c.pack, c.pack * x.shape[1], *x.shape[2:]) if c.pack > 1 else x
+
+        def discriminator_loss(self, real, z):
+            with torch.no_grad():
+                fake = self.sample(z)
+            real, fake = self.prepare(real), self.prepare(fake)
+            f = self.discriminator(torch.cat([real, fake])).reshape(-1)  # one pass over both halves
+            return softplus(-f[:len(real)]).mean() + softplus(f[len(real):]).mean()
+
+        def generator_loss(self, z):
+            self.discriminator.requires_grad_(False)  # D held fixed: no gradient for its weights
+            try:
+                f = self.discriminator(self.prepare(self.sample(z))).reshape(-1)
+            finally:
+                self.discriminator.requires_grad_(True)
+            return softplus(-f).mean() if c.loss == "non_saturating" else -softplus(f).mean()
+
+    return GAN()
+
+
 class Torch:
     def __init__(self, objective: str, threads: int = 2):
         import torch
@@ -154,56 +261,89 @@ class Torch:
         self.torch = torch
         config, train = settings(objective)
         self.model = torch_vae(config)
-        x = train_images()
+        x = train_data(objective)
         self.x = torch.from_numpy(x.astype(np.float32))
         self.levels = torch.from_numpy(x.astype(np.int64)).unsqueeze(-2)  # (n, 1, 64) for gather
-        self.batches = batches(len(x))
+        self.batches = batches(len(x), train.batch_size)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=train.lr)
         self.model.train()
+        self.phases = [("forward", self.forward), ("backward", self.backward), ("Adam", self.optimizer.step)]
 
-    def forward(self):
+    def forward(self) -> None:
         idx = self.torch.from_numpy(next(self.batches))
-        loss = self.model.loss(self.x[idx], self.levels[idx])
-        loss.item()
-        return loss
+        self.loss = self.model.loss(self.x[idx], self.levels[idx])
+        self.loss.item()
 
-    def backward(self, loss) -> None:
+    def backward(self) -> None:
         self.optimizer.zero_grad()
-        loss.backward()
+        self.loss.backward()
 
-    def update(self) -> None:
-        self.optimizer.step()
+
+class TorchGAN:
+    """The same step as ``GAN.training_step``: a D update, then a G update on fresh noise."""
+
+    def __init__(self, case: str, threads: int = 2):
+        import torch
+
+        from scratchgen.models import GAN
+
+        torch.set_num_threads(threads)
+        torch.manual_seed(0)
+        self.torch = torch
+        config, train = settings(case)
+        self.model = torch_gan(config)
+        copy_weights(GAN(config), self.model)  # ours' initial weights (asserting the same layer shapes)
+        x = train_data(case)
+        self.x = torch.from_numpy(x.reshape(len(x), -1).astype(np.float32))
+        self.noise_shape = (train.batch_size, config.latent_dim)
+        self.batches = batches(len(x), train.batch_size)
+        self.d_optimizer = torch.optim.Adam(self.model.discriminator.parameters(),
+                                            lr=train.lr * config.lr_scale_discriminator, betas=config.betas)
+        self.g_optimizer = torch.optim.Adam(self.model.generator.parameters(), lr=train.lr, betas=config.betas)
+        self.phases = [("step", self.step)]
+
+    def step(self) -> None:
+        real = self.x[self.torch.from_numpy(next(self.batches))]
+        self.update(self.model.discriminator_loss(real, self.torch.randn(self.noise_shape)), self.d_optimizer)
+        self.update(self.model.generator_loss(self.torch.randn(self.noise_shape)), self.g_optimizer)
+
+    @staticmethod
+    def update(loss, optimizer) -> None:
+        loss.item()  # ours checks every loss for NaN before using it
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
 
 
 # ----- the worker -------------------------------------------------------------------------------------------
-def worker(side: str, objective: str, threads: int, parts: bool) -> None:
+def make_engine(side: str, case: str, threads: int):
+    if case in GAN_DATA:
+        return OursGAN(case) if side == "ours" else TorchGAN(case, threads)
+    return Ours(case) if side == "ours" else Torch(case, threads)
+
+
+def worker(side: str, case: str, threads: int) -> None:
     """Build one side (``threads``: NumPy's BLAS threads for ours, ``torch.set_num_threads`` for PyTorch), warm
-    it up, then answer each line ``N`` on stdin with the wall-clock and CPU seconds per step of N steps
-    (``parts``: forward, backward and Adam wall-clock seconds per step as well)."""
+    it up, say ``ready`` and its phases' names, then answer each line ``N`` on stdin with the wall-clock and
+    CPU seconds per step of N steps and each phase's wall-clock seconds per step."""
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(threads if side == "ours" else 1, user_api="blas"):
-        engine = Ours(objective) if side == "ours" else Torch(objective, threads)
+        engine = make_engine(side, case, threads)
 
         def run(n: int) -> list[float]:
-            totals = [0.0, 0.0, 0.0]
+            totals = [0.0] * len(engine.phases)
             start, cpu_start = time.perf_counter(), time.process_time()
             for _ in range(n):
-                t0 = time.perf_counter()
-                loss = engine.forward()
-                t1 = time.perf_counter()
-                engine.backward(loss)
-                t2 = time.perf_counter()
-                engine.update()
-                t3 = time.perf_counter()
-                totals[0] += t1 - t0
-                totals[1] += t2 - t1
-                totals[2] += t3 - t2
+                for i, (_, phase) in enumerate(engine.phases):
+                    t0 = time.perf_counter()
+                    phase()
+                    totals[i] += time.perf_counter() - t0
             per_step, cpu = (time.perf_counter() - start) / n, (time.process_time() - cpu_start) / n
-            return [per_step, cpu] + ([t / n for t in totals] if parts else [])
+            return [per_step, cpu] + [t / n for t in totals]
 
         run(20)  # warm-up: caches, allocator, numba
-        print("ready", flush=True)
+        print("ready", *(name for name, _ in engine.phases), flush=True)
         for line in sys.stdin:
             if line.strip() == "quit":
                 break
@@ -211,13 +351,13 @@ def worker(side: str, objective: str, threads: int, parts: bool) -> None:
 
 
 class Worker:
-    def __init__(self, label: str, side: str, objective: str, threads: int, parts: bool):
+    def __init__(self, label: str, side: str, case: str, threads: int):
         self.label, self.side = label, side
         command = [sys.executable, str(Path(__file__).resolve()), "--side", side, "--threads", str(threads),
-                   "--objective", objective] + (["--parts"] if parts else [])
+                   "--case", case]
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.times: list[list[float]] = []
-        self._expect("ready")
+        self.phases = self._expect("ready").split()[1:]
 
     def _expect(self, word: str) -> str:
         line = self.process.stdout.readline()
@@ -247,16 +387,37 @@ def have_torch() -> bool:
     return True
 
 
-def header(torch_threads: list[int]) -> str:
+def title(model: str, rounds: int, steps: int) -> str:
+    """The table's first line: the model as the settings define it."""
+    config, train = settings(CASES[model][0])
+    if model == "vae":
+        what = f"VAE training step (MLP 64-256-256, latent 16, categorical, batch {train.batch_size}, Adam)"
+    else:
+        c = config
+        if c.architecture == "dcgan":
+            import numba
+
+            nets = (f"G Linear {c.latent_dim}-1024, convT 64->32, conv 32->1; D conv {c.pack}->32->64, "
+                    f"Linear 1024-{c.discriminator_hidden[-1]}-1; numba {numba.config.NUMBA_NUM_THREADS} threads")
+        else:
+            sizes = ((c.latent_dim, *c.generator_hidden, c.data_dim), (c.pack * c.data_dim, *c.discriminator_hidden, 1))
+            nets = "G MLP {}, D MLP {}".format(*("-".join(map(str, s)) for s in sizes))
+        what = (f"GAN training step on {c.data} ({nets}; pack {c.pack}, {c.loss}, batch {train.batch_size}, "
+                f"D and G Adam steps)")
+    return f"README {what}, float32; median of {rounds} rounds x {steps} steps"
+
+
+def header(first: str, torch_threads: list[int]) -> str:
     ratios = "".join(f" {f'ours/torch-{n}':>13s}" for n in torch_threads)
-    return f"{'objective':10s} {'side':22s} {'per step':>12s} {'rounds':>16s} {'CPU/step':>12s}{ratios}"
+    return f"{first:10s} {'side':22s} {'per step':>12s} {'rounds':>16s} {'CPU/step':>12s}{ratios}"
 
 
-def benchmark(objective: str, rounds: int, steps: int, parts: bool, torch_threads: list[int]) -> None:
+def benchmark(case: str, rounds: int, steps: int, parts: bool, torch_threads: list[int]) -> None:
     """One table row per side; ours' rows end with ours / PyTorch (median wall-clock) for each PyTorch row."""
-    specs = [("ours, 1 BLAS thread", "ours", 1), ("ours, 2 BLAS threads", "ours", 2)]
-    specs += [(f"PyTorch, {n} thread{'s' if n > 1 else ''}", "torch", n) for n in torch_threads]
-    workers = [Worker(label, side, objective, threads, parts) for label, side, threads in specs]
+    ours_threads = (1,) if case == "gan-dcgan" else (1, 2)  # numba's conv pool and BLAS's would fight
+    specs = [(f"ours, {plural(n, 'BLAS thread')}", "ours", n) for n in ours_threads]
+    specs += [(f"PyTorch, {plural(n, 'thread')}", "torch", n) for n in torch_threads]
+    workers = [Worker(label, side, case, threads) for label, side, threads in specs]
     try:
         for _ in range(rounds):
             for w in workers:
@@ -264,89 +425,125 @@ def benchmark(objective: str, rounds: int, steps: int, parts: bool, torch_thread
     finally:
         for w in workers:
             w.close()
-    name = ("IWAE k=10" if objective == "iwae" else "ELBO k=1")
     torch_times = [w.median() for w in workers if w.side == "torch"]
     for w in workers:
         spread = f"{min(t[0] for t in w.times) * 1e3:.1f}-{max(t[0] for t in w.times) * 1e3:.1f}"
         ratios = "" if w.side == "torch" else "".join(f" {w.median() / t:13.2f}" for t in torch_times)
-        print(f"{name:10s} {w.label:22s} {w.median() * 1e3:9.2f} ms {spread:>13s} ms {w.median(1) * 1e3:9.2f} ms"
-              f"{ratios}")
-        if parts:
-            f, b, s = (w.median(i) * 1e3 for i in (2, 3, 4))
-            print(f"{'':33s} forward {f:.2f} ms, backward {b:.2f} ms, Adam {s:.2f} ms")
+        print(f"{NAMES[case]:10s} {w.label:22s} {w.median() * 1e3:9.2f} ms {spread:>13s} ms "
+              f"{w.median(1) * 1e3:9.2f} ms{ratios}")
+        if parts and len(w.phases) > 1:
+            print(f"{'':33s} " + ", ".join(f"{name} {w.median(2 + i) * 1e3:.2f} ms"
+                                           for i, name in enumerate(w.phases)))
 
 
 # ----- the correctness check --------------------------------------------------------------------------------
-def check(objective: str) -> None:
-    """Same weights, same noise, dropout off: the two losses and all gradients agree (float32 tolerances)."""
+def copy_weights(ours, theirs) -> None:
+    """Ours' parameters into the torch module's, in order (the same layers, so the same shapes)."""
     import torch
 
-    from autograd_lite import nn
+    with torch.no_grad():
+        for a, b in zip(ours.parameters(), theirs.parameters(), strict=True):
+            assert a.shape == tuple(b.shape), f"ours {a.shape} vs torch {tuple(b.shape)}"
+            b.copy_(torch.from_numpy(a.numpy()))
+
+
+def compare(label: str, loss, loss_t, ours, theirs) -> None:
+    """Print and assert that the losses and every parameter gradient of the two modules agree (float32)."""
+    worst = 0.0
+    for a, b in zip(ours.parameters(), theirs.parameters(), strict=True):
+        g, gt = a.grad.numpy(), b.grad.numpy()
+        worst = max(worst, float(np.abs(g - gt).max() / (np.abs(gt).max() + 1e-12)))
+    loss, loss_t = float(loss.item()), float(loss_t.item())
+    print(f"{label}: loss ours {loss:.5f}, torch {loss_t:.5f}; largest gradient difference {worst:.1e} "
+          "(relative to each tensor's largest entry)")
+    assert abs(loss - loss_t) < 1e-3 * max(abs(loss_t), 1.0)
+    assert worst < 1e-3
+
+
+def check_vae(objective: str) -> None:
+    """Same weights, same noise, dropout off: the two losses and all gradients agree."""
+    import torch
+
     from scratchgen.models import VAE
 
-    config, _ = settings(objective)
-    ours = VAE(config)
-    theirs = torch_vae(config)
-    ours_linear = [m for m in ours.modules() if isinstance(m, nn.Linear)]
-    their_linear = [m for m in theirs.modules() if isinstance(m, torch.nn.Linear)]
-    assert [m.weight.shape for m in ours_linear] == [tuple(m.weight.shape) for m in their_linear]
-    with torch.no_grad():
-        for a, b in zip(ours_linear, their_linear):
-            b.weight.copy_(torch.from_numpy(a.weight.numpy()))
-            b.bias.copy_(torch.from_numpy(a.bias.numpy()))
+    config, train = settings(objective)
+    ours, theirs = VAE(config), torch_vae(config)
+    copy_weights(ours, theirs)
     ours.eval()  # dropout off on both sides: the only randomness left is the reparameterisation noise
     theirs.eval()
-    x = train_images()[:BATCH]
-    k = config.iwae_k if objective == "iwae" else 1
-    shape = (k, BATCH, config.latent_dim) if objective == "iwae" else (BATCH, config.latent_dim)
+    n = train.batch_size
+    x = train_data(objective)[:n]
+    shape = (config.iwae_k, n, config.latent_dim) if objective == "iwae" else (n, config.latent_dim)
     eta = np.random.default_rng(0).standard_normal(shape).astype(np.float32)  # what ours draws with seed 0
     loss = ours.training_loss(ours.to_tensor(x), np.random.default_rng(0), 1.0)
     loss.backward()
     loss_t = theirs.loss(torch.from_numpy(x.astype(np.float32)),
                          torch.from_numpy(x.astype(np.int64)).unsqueeze(-2), torch.from_numpy(eta))
     loss_t.backward()
-    worst = 0.0
-    for a, b in zip(ours_linear, their_linear):
-        for pa, pb in ((a.weight, b.weight), (a.bias, b.bias)):
-            g, gt = pa.grad.numpy(), pb.grad.numpy()
-            worst = max(worst, float(np.abs(g - gt).max() / (np.abs(gt).max() + 1e-12)))
-    print(f"{objective}: loss ours {float(loss.item()):.5f}, torch {float(loss_t.item()):.5f}; "
-          f"largest gradient difference {worst:.1e} (relative to each tensor's largest entry)")
-    assert abs(float(loss.item()) - float(loss_t.item())) < 1e-3 * abs(float(loss_t.item()))
-    assert worst < 1e-3
+    compare(objective, loss, loss_t, ours, theirs)
+
+
+def check_gan(case: str) -> None:
+    """Same weights, same noise: L_D and D's gradients agree, then L_G and G's (and D, frozen, gets none)."""
+    import torch
+
+    from scratchgen.models import GAN
+
+    config, train = settings(case)
+    ours, theirs = GAN(config), torch_gan(config)
+    copy_weights(ours, theirs)
+    n = train.batch_size
+    real = ours.check_data(train_data(case)[:n])
+    noise = np.random.default_rng(0)  # what ours draws from seed 0: D's fakes' noise, then G's
+    z_d, z_g = (torch.from_numpy(noise.standard_normal((n, config.latent_dim)).astype(np.float32)) for _ in "dg")
+    rng = np.random.default_rng(0)
+    d_loss, d_loss_t = ours.discriminator_objective(ours.to_tensor(real), rng), theirs.discriminator_loss(
+        torch.from_numpy(real.astype(np.float32)), z_d)
+    d_loss.backward()
+    d_loss_t.backward()
+    compare(f"{case} D", d_loss, d_loss_t, ours.discriminator, theirs.discriminator)
+    ours.zero_grad()
+    theirs.zero_grad()
+    g_loss, g_loss_t = ours.generator_objective(n, rng), theirs.generator_loss(z_g)
+    g_loss.backward()
+    g_loss_t.backward()
+    compare(f"{case} G", g_loss, g_loss_t, ours.generator, theirs.generator)
+    assert all(p.grad is None for p in [*ours.discriminator.parameters(), *theirs.discriminator.parameters()])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--elbo", action="store_true", help="also time the ELBO (k = 1) objective")
+    parser.add_argument("--model", choices=tuple(CASES), default="vae", help="the README model (default vae)")
+    parser.add_argument("--elbo", action="store_true", help="also time the VAE's ELBO (k = 1) objective")
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds per side (default 5)")
     parser.add_argument("--steps", type=int, default=100, help="steps per round (default 100)")
-    parser.add_argument("--parts", action="store_true", help="also time forward, backward and Adam apart")
+    parser.add_argument("--parts", action="store_true", help="also time the VAE's forward, backward, Adam apart")
     parser.add_argument("--check", action="store_true", help="check both sides compute the same loss and grads")
     parser.add_argument("--side", choices=("ours", "torch"), help=argparse.SUPPRESS)  # a worker process
-    parser.add_argument("--objective", choices=("iwae", "elbo"), default="iwae", help=argparse.SUPPRESS)
+    parser.add_argument("--case", choices=tuple(NAMES), default="iwae", help=argparse.SUPPRESS)
     parser.add_argument("--torch-threads", default="2",
                         help="PyTorch thread counts to time, comma-separated (default 2)")
     parser.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.side:
-        worker(args.side, args.objective, args.threads, args.parts)
+        worker(args.side, args.case, args.threads)
         return
+    if args.elbo and args.model != "vae":
+        parser.error("--elbo is for --model vae")
     torch_available = have_torch()
     if args.check:
         if not torch_available:
             sys.exit("--check needs PyTorch (pip install torch==2.13.0)")
-        check("iwae")
-        check("elbo")
+        for case in CASES[args.model]:
+            (check_gan if case in GAN_DATA else check_vae)(case)
         return
     if not torch_available:
         print("PyTorch is not installed (pip install torch==2.13.0): timing autograd_lite only")
-    print(f"README VAE training step (MLP 64-256-256, latent 16, categorical, batch {BATCH}, Adam), float32; "
-          f"median of {args.rounds} rounds x {args.steps} steps")
+    print(title(args.model, args.rounds, args.steps))
     torch_threads = [int(n) for n in args.torch_threads.split(",")] if torch_available else []
-    print(header(torch_threads))
-    for objective in ["iwae"] + (["elbo"] if args.elbo else []):
-        benchmark(objective, args.rounds, args.steps, args.parts, torch_threads)
+    print(header("objective" if args.model == "vae" else "model", torch_threads))
+    for case in CASES[args.model][:2 if args.elbo else 1]:
+        benchmark(case, args.rounds, args.steps, args.parts, torch_threads)
 
 
 if __name__ == "__main__":
