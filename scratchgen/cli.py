@@ -27,7 +27,7 @@ MODELS = ("vae", "hvae", "gan")
 TOY_DATA_SETS = ("ring", "grid", "two_moons", "swiss_roll", "checkerboard")
 DATA_SETS = ("digits", *TOY_DATA_SETS)
 # The 2-D sets are drawn once with fixed seeds (train 0, validation 1, test 2), so every run sees the same points.
-TOY_SIZES = {"train": 50_000, "validation": 1000, "test": 2500}
+TOY_SIZES = {"train": 50_000, "validation": 500, "test": 2500}
 
 
 class UsageError(Exception):

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -71,7 +71,7 @@ class GANConfig:
     lr_scale_discriminator: float = 1.0
     betas: tuple[float, float] = (0.5, 0.999)
     seed: int = 0
-    validation_samples: int = field(default=1000)
+    validation_samples: int = 500
 
     def __post_init__(self) -> None:
         self.generator_hidden = tuple(int(h) for h in self.generator_hidden)
@@ -218,7 +218,7 @@ class Discriminator(nn.Module):
 class GAN(nn.Module):
     """A generator and a discriminator (``GANConfig``), trained by ``scratchgen.training.Trainer``.
 
-    ``sample(n, rng)``: z ~ N(0, I), x = G(z). ``validation_loss``: MMD^2 of 1000 samples to the validation
+    ``sample(n, rng)``: z ~ N(0, I), x = G(z). ``validation_loss``: MMD^2 of 500 samples to the validation
     points (2-D), or the Frechet digit distance (digits): a GAN's own losses say little about its samples.
     """
 
