@@ -248,8 +248,8 @@ def parzen_log_likelihood(generated: ArrayLike, validation: ArrayLike, test: Arr
 
     A Gaussian KDE with sigma = h is fitted on the generated samples (``KernelDensity``); h is the value in
     ``bandwidths`` with the highest mean validation log-likelihood (the paper's cross-validation), and the
-    result is the mean test log-likelihood with its standard error. Default grid: 25 values from 0.001 to 1
-    (log-spaced) times the generated samples' scale sqrt(mean_j var_j), wide enough for a single wide blob
+    result is the mean test log-likelihood with its standard error. Default grid: 29 values from 0.001 to 3.2
+    (log-spaced) times the validation set's scale sqrt(mean_j var_j), wide enough for a single wide blob
     (h near 0.2 scale) as well as for many narrow modes (the ring: h near 0.005 scale). A warning says when
     the best h lies at an end of the grid.
 
@@ -263,11 +263,13 @@ def parzen_log_likelihood(generated: ArrayLike, validation: ArrayLike, test: Arr
     validation = _check_points(validation, "validation", n_features=generated.shape[1])
     test = _check_points(test, "test", n_features=generated.shape[1], min_points=2)
     if bandwidths is None:
-        scale = float(np.sqrt(np.mean(np.var(generated, axis=0))))
+        # relative to the data's scale, not the samples': the same grid for every model (a collapsed
+        # generator's tiny spread would otherwise shrink the grid with it)
+        scale = float(np.sqrt(np.mean(np.var(validation, axis=0))))
         if scale == 0:
-            raise ValueError("generated samples are all identical, so the default bandwidth grid is empty; "
+            raise ValueError("validation samples are all identical, so the default bandwidth grid is empty; "
                              "give bandwidths explicitly")
-        bandwidths = scale * np.logspace(-3, 0, 25)
+        bandwidths = scale * np.logspace(-3, 0.5, 29)
     grid = _check_bandwidths(bandwidths, "bandwidths")
     scores = [KernelDensity(bandwidth=float(h), kernel="gaussian").fit(generated).score(validation) for h in grid]
     best = int(np.argmax(scores))

@@ -57,6 +57,7 @@ def test_sample_mean_is_refused_for_a_gan(ring_run, tmp_path):
     assert code == 2 and "--mean" in stderr and len(stderr.splitlines()) == 1
 
 
+@pytest.mark.filterwarnings("ignore:the best Parzen bandwidth")  # two quick epochs make a poor generator
 def test_train_gan_on_the_digits_reports_frechet_and_parzen(tmp_path):
     """The DCGAN pair on the digits, quick: its metrics sit beside the same numbers for real digits."""
     code, stdout, stderr = run_main(["train", "gan", "--data", "digits", "--quick", "--out", tmp_path,

@@ -297,7 +297,7 @@ EYE = np.eye(2)
     (lambda: parzen_log_likelihood(POINTS, POINTS, NAN_POINTS), "test contains NaN"),
     (lambda: parzen_log_likelihood(POINTS, POINTS[:, :1], POINTS), "validation has 1 coordinates"),
     (lambda: parzen_log_likelihood(POINTS, POINTS, POINTS, bandwidths=[0.1, np.nan]), "bandwidths must be"),
-    (lambda: parzen_log_likelihood(np.ones((5, 2)), POINTS, POINTS), "generated samples are all identical"),
+    (lambda: parzen_log_likelihood(POINTS, np.ones((5, 2)), POINTS), "validation samples are all identical"),
     (lambda: frechet_distance(np.zeros(2), EYE, np.zeros(3), np.eye(3)), "mu2 has 3 dimensions"),
     (lambda: frechet_distance(np.zeros(2), EYE, np.zeros(2), np.eye(3)), "cov2 must be a \\(2, 2\\)"),
     (lambda: frechet_distance(np.zeros(2), [[1, 2], [0, 1]], np.zeros(2), EYE), "cov1 must be symmetric"),
