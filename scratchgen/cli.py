@@ -69,15 +69,15 @@ def gan_settings(data: str, quick: bool = False) -> tuple[Any, Any]:
 
     if data == "digits":
         config = GANConfig(data="digits", architecture="dcgan", latent_dim=32, discriminator_hidden=(128,))
-        train = TrainConfig(epochs=300, batch_size=64, lr=2e-4, patience=0, ema_decay=0.999)
+        train = TrainConfig(epochs=300, batch_size=64, lr=2e-4, patience=0, ema_decay=0.999, select_best=False)
     elif data == "grid":  # 25 modes need wider players and more steps than the ring's 8
         config = GANConfig(data=data, latent_dim=64, generator_hidden=(256, 256), discriminator_hidden=(256, 256),
                            pack=2, lr_scale_discriminator=2.0)
-        train = TrainConfig(epochs=120, batch_size=256, lr=5e-4, patience=0, ema_decay=0.999)
+        train = TrainConfig(epochs=120, batch_size=256, lr=5e-4, patience=0, ema_decay=0.999, select_best=False)
     else:
         config = GANConfig(data=data, latent_dim=64, generator_hidden=(128, 128), discriminator_hidden=(128,),
                            pack=2, lr_scale_discriminator=2.0)
-        train = TrainConfig(epochs=100, batch_size=256, lr=5e-4, patience=0, ema_decay=0.999)
+        train = TrainConfig(epochs=100, batch_size=256, lr=5e-4, patience=0, ema_decay=0.999, select_best=False)
     if quick:
         config = replace(config, generator_hidden=(32,), discriminator_hidden=(32,), validation_samples=200)
         train = replace(train, epochs=2)

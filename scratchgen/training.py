@@ -64,6 +64,8 @@ class TrainConfig:
     ``blas_threads``: NumPy's BLAS threads while training; 0 (the default) chooses: 1 when the model has conv
     layers (their numba kernels run their own threads, and two pools on two cores fight: see the README's
     threading table), else BLAS's own default (all cores: 1.3x faster for the MLP VAE on 2 cores).
+    ``select_best``: keep (and write to ``model.npz``) the weights of the best validation epoch; False keeps
+    the last epoch's (the GANs': their validation numbers track sample quality too loosely to select on).
     """
 
     epochs: int = 300
@@ -77,6 +79,7 @@ class TrainConfig:
     lr_factor: float = 0.5
     seed: int = 0
     blas_threads: int = 0
+    select_best: bool = True
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size"):
@@ -412,7 +415,7 @@ class Trainer:
         self.epoch += 1
         self.step_in_epoch, self.epoch_loss_sum, self.permutation = 0, 0.0, None
         r.epochs_done, r.steps = self.epoch, self.step
-        if value < r.best_validation:
+        if value < r.best_validation or not self.config.select_best:
             r.best_validation, r.best_epoch, self.bad_epochs = value, self.epoch, 0
             context = self.ema.average_parameters() if self.ema is not None else nullcontext()
             with context:

@@ -176,3 +176,15 @@ def test_checkpoint_round_trip_and_resume_reach_the_uninterrupted_weights(tmp_pa
     assert isinstance(loaded, GAN) and loaded.config == full.config
     np.testing.assert_allclose(loaded.sample(10, 0), full.sample(10, 0), atol=1e-6)
     assert isinstance(build_model(loaded.config), GAN)
+
+
+def test_select_best_false_keeps_the_last_epoch(tmp_path):
+    """TrainConfig(select_best=False) (the GANs' setting) writes the last epoch's weights to model.npz."""
+    train, validation = make_toy("ring", 512, seed=0), make_toy("ring", 200, seed=1)
+    model = GAN(GANConfig(data="ring", **TINY))
+    result = Trainer(model, train, validation, TrainConfig(epochs=3, batch_size=128, patience=0, select_best=False),
+                     out_dir=tmp_path, progress=False).fit()
+    assert result.best_epoch == 3
+    saved = load_checkpoint(tmp_path / "model.npz").model
+    for (name, a), b in zip(model.state_dict().items(), saved.state_dict().values()):
+        np.testing.assert_array_equal(a, b, err_msg=name)
