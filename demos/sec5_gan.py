@@ -54,7 +54,7 @@ from autograd_lite import no_grad, ops  # noqa: E402
 from scratchgen import metrics  # noqa: E402
 from scratchgen.cli import gan_settings, load_data  # noqa: E402
 from scratchgen.models import GAN  # noqa: E402
-from scratchgen.plotting import demo_command_line, save_figure  # noqa: E402
+from scratchgen.plotting import demo_command_line, digit_canvas, save_figure  # noqa: E402
 from scratchgen.training import Trainer  # noqa: E402
 
 RING_STEPS = 3000          # steps of each ring run (the README trains 100 epochs of 196 steps: 19,600)
@@ -294,17 +294,6 @@ def figure_losses(experiment: dict, out_dir: str) -> str:
     return save_figure(fig, out_dir, "sec5_gan_losses.png", quick)
 
 
-def tile(images: np.ndarray, columns: int) -> np.ndarray:
-    """8x8 digits in a grid of ``columns``, one blank (NaN) pixel between them, as one array."""
-    images = np.asarray(images, dtype=float).reshape(-1, 8, 8)
-    rows = int(np.ceil(len(images) / columns))
-    canvas = np.full((rows * 9 + 1, columns * 9 + 1), np.nan)
-    for i, image in enumerate(images):
-        r, c = divmod(i, columns)
-        canvas[1 + 9 * r:9 + 9 * r, 1 + 9 * c:9 + 9 * c] = image
-    return canvas
-
-
 def figure_digits(experiment: dict, out_dir: str, n: int = 64) -> str:
     run, quick = experiment["digits"], experiment["quick"]
     fig, axes = plt.subplots(1, 3, figsize=(14, 5.4))
@@ -312,7 +301,7 @@ def figure_digits(experiment: dict, out_dir: str, n: int = 64) -> str:
               (run["ema_samples"], f"the EMA of G's weights: Frechet distance {run['fdd_ema']:.1f}"),
               (run["real"], f"real test digits (validation digits: {run['fdd_real']:.1f})"))
     for ax, (images, title) in zip(axes, panels):
-        ax.imshow(tile(images[:n], 8), cmap="gray", vmin=0, vmax=16, interpolation="nearest")
+        ax.imshow(digit_canvas(images[:n], 8), cmap="gray", vmin=0, vmax=16, interpolation="nearest")
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_title(title, fontsize=9)

@@ -32,7 +32,7 @@ from scratchgen.cli import default_settings, evaluate_model, load_data  # noqa: 
 from scratchgen.data import load_digits  # noqa: E402
 from scratchgen.distributions import ndtri  # noqa: E402
 from scratchgen.models import VAE  # noqa: E402
-from scratchgen.plotting import demo_command_line, save_figure  # noqa: E402
+from scratchgen.plotting import demo_command_line, digit_canvas, save_figure  # noqa: E402
 from scratchgen.training import Trainer  # noqa: E402
 
 EPOCHS = 60            # the demo's budget for the README model (the README trains up to 300, patience 40)
@@ -78,17 +78,6 @@ def run_experiment(quick: bool = False) -> dict:
 
 
 # ----- drawing ----------------------------------------------------------------------------------------------
-def tile(images: np.ndarray, columns: int) -> np.ndarray:
-    """8x8 digits in a grid of ``columns``, one blank (NaN) pixel between them, as one array."""
-    images = np.asarray(images, dtype=float).reshape(-1, 8, 8)
-    rows = int(np.ceil(len(images) / columns))
-    canvas = np.full((rows * 9 + 1, columns * 9 + 1), np.nan)
-    for i, image in enumerate(images):
-        r, c = divmod(i, columns)
-        canvas[1 + 9 * r:9 + 9 * r, 1 + 9 * c:9 + 9 * c] = image
-    return canvas
-
-
 def show(ax, canvas: np.ndarray, title: str = "") -> None:
     ax.imshow(canvas, cmap="gray", vmin=0, vmax=16, interpolation="nearest")
     ax.set_xticks([])
@@ -122,7 +111,7 @@ def figure_reconstructions(experiment: dict, out_dir: str) -> str:
     blocks = []
     for start in range(0, len(x), columns):
         blocks += [x[start:start + columns], reconstructions[start:start + columns]]
-    canvas = tile(np.concatenate(blocks), columns)
+    canvas = digit_canvas(np.concatenate(blocks), columns)
     fig, ax = plt.subplots(figsize=(10, 4.6))
     show(ax, canvas)
     ax.set_yticks([4.5 + 9 * r for r in range(len(blocks))])
@@ -138,8 +127,8 @@ def figure_samples(experiment: dict, out_dir: str) -> str:
     draws = model.sample(n, rng=1)
     means = model.sample(n, rng=1, mean=True)  # the same seed draws the same z
     fig, axes = plt.subplots(1, 2, figsize=(10, 5.4))
-    show(axes[0], tile(draws, 8), "x ~ p(x|z), z ~ N(0, I)")
-    show(axes[1], tile(means, 8), "E[x|z] for the same z")
+    show(axes[0], digit_canvas(draws, 8), "x ~ p(x|z), z ~ N(0, I)")
+    show(axes[1], digit_canvas(means, 8), "E[x|z] for the same z")
     fig.suptitle(f"samples: {describe(run, quick)}\n{numbers(run, experiment['k'])}", fontsize=9)
     fig.tight_layout()
     return save_figure(fig, out_dir, "sec6_samples.png", quick)
@@ -155,7 +144,7 @@ def figure_interpolation(experiment: dict, out_dir: str, steps: int = 10) -> str
                                     x_b.reshape(1, 8, 8)]))
     columns = steps + 2
     fig, ax = plt.subplots(figsize=(9, 4.2))
-    show(ax, tile(np.concatenate(rows), columns))
+    show(ax, digit_canvas(np.concatenate(rows), columns))
     ax.set_xticks([4.5 + 9 * c for c in range(columns)])
     ax.set_xticklabels(["x_a"] + [f"{t:.2g}" for t in np.linspace(0, 1, steps)] + ["x_b"], fontsize=8)
     ax.set_xlabel("t:  E[x | z = (1 - t) mu(x_a) + t mu(x_b)]  (first and last columns: the test digits)", fontsize=8)
@@ -196,7 +185,7 @@ def figure_latent_manifold(experiment: dict, out_dir: str) -> str:
     model = run["model"]
     quantiles, z = latent_grid()
     fig, axes = plt.subplots(1, 2, figsize=(13, 6.2))
-    show(axes[0], tile(decode_means(model, z), GRID))
+    show(axes[0], digit_canvas(decode_means(model, z), GRID))
     centres = [4.5 + 9 * c for c in range(GRID)]
     labels = [f"{q:.1f}" for q in quantiles]
     axes[0].set_xticks(centres[::2])

@@ -27,18 +27,27 @@ def demo_command_line(main: Callable[[str, bool], list[str]], description: str) 
         print("wrote", path)
 
 
+def digit_canvas(images, columns: int):
+    """8x8 digits tiled in a grid of ``columns``, one blank (NaN) pixel between them, as one array."""
+    import numpy as np
+
+    images = np.asarray(images, dtype=float).reshape(-1, 8, 8)
+    rows = int(np.ceil(len(images) / columns))
+    canvas = np.full((rows * 9 + 1, columns * 9 + 1), np.nan)
+    for i, image in enumerate(images):
+        r, c = divmod(i, columns)
+        canvas[1 + 9 * r:9 + 9 * r, 1 + 9 * c:9 + 9 * c] = image
+    return canvas
+
+
 def digit_grid_figure(images, title: str = "", columns: int | None = None) -> plt.Figure:
     """A grid of 8x8 digits (grey levels 0..16, white on black as in the data set) in one figure."""
     import numpy as np
 
     images = np.asarray(images, dtype=float).reshape(-1, 8, 8)
-    n = len(images)
-    columns = columns or int(np.ceil(np.sqrt(n)))
-    rows = int(np.ceil(n / columns))
-    canvas = np.full((rows * 9 + 1, columns * 9 + 1), np.nan)
-    for i, image in enumerate(images):
-        r, c = divmod(i, columns)
-        canvas[1 + 9 * r:9 + 9 * r, 1 + 9 * c:9 + 9 * c] = image
+    columns = columns or int(np.ceil(np.sqrt(len(images))))
+    canvas = digit_canvas(images, columns)
+    rows = (canvas.shape[0] - 1) // 9
     fig, ax = plt.subplots(figsize=(0.5 * columns + 0.5, 0.5 * rows + 0.7))
     ax.imshow(canvas, cmap="gray", vmin=0, vmax=16, interpolation="nearest")
     ax.set_axis_off()
