@@ -16,6 +16,7 @@ from .toy import (
     make_toy,
     ring_modes,
     ring_of_gaussians,
+    spiral,
     swiss_roll,
     two_moons,
 )
@@ -24,5 +25,5 @@ __all__ = [
     "IMAGE_SHAPE", "N_PIXEL_VALUES", "N_TEST", "N_TRAIN", "N_VALIDATION", "load_digits",
     "LECTURE_INIT_MEANS", "LECTURE_INIT_SIGMAS", "LECTURE_INIT_WEIGHTS", "LECTURE_MEANS", "LECTURE_SIGMAS",
     "LECTURE_WEIGHTS", "TOY_SETS", "checkerboard", "grid_modes", "grid_of_gaussians", "lecture_mixture_1d",
-    "lecture_mixture_1d_pdf", "make_toy", "ring_modes", "ring_of_gaussians", "swiss_roll", "two_moons",
+    "lecture_mixture_1d_pdf", "make_toy", "ring_modes", "ring_of_gaussians", "spiral", "swiss_roll", "two_moons",
 ]

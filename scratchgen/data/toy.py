@@ -61,13 +61,39 @@ def two_moons(n: int, noise: float = 0.05, seed: Seed = None) -> np.ndarray:
     return np.column_stack([x, y]) + noise * rng.standard_normal((n, 2))
 
 
-def swiss_roll(n: int, noise: float = 0.25, seed: Seed = None) -> np.ndarray:
+def spiral(n: int, noise: float = 0.25, seed: Seed = None) -> np.ndarray:
     """A 2-D spiral: t = 1.5 pi (1 + 2u), u ~ U(0, 1), point (t cos t, t sin t) / 5 plus noise of std
-    ``noise`` / 5 (the spiral fits in about [-3, 3]^2)."""
+    ``noise`` / 5 (the spiral fits in about [-3, 3]^2). The noisy, hole-free cousin of ``swiss_roll``."""
     n, rng = _check_n(n), np.random.default_rng(seed)
     t = 1.5 * np.pi * (1.0 + 2.0 * rng.random(n))
     points = np.column_stack([t * np.cos(t), t * np.sin(t)]) + noise * rng.standard_normal((n, 2))
     return points / 5.0
+
+
+# The swiss roll with a hole: t is uniform on 8 of the 9 cells of a 3x3 grid over (t, height) in
+# [1.5 pi, 4.5 pi] x [0, 21], the centre cell left out (the hole). Only t enters the 2-D points.
+_HOLE_CELLS = np.array([[np.pi * (1.5 + i), 7.0 * j] for i in range(3) for j in range(3) if (i, j) != (1, 1)])
+
+
+def swiss_roll(n: int, seed: Seed = None) -> np.ndarray:
+    """The DDPM swiss-roll benchmark: the 2-D swiss roll with a hole, standardised.
+
+    The definition of the KAIST CS492D (Diffusion Models) DDPM assignment, so that its published Chamfer bar
+    applies: scikit-learn's ``make_swiss_roll(noise=0, hole=True)`` construction, keeping the coordinates
+    (x, z) = (t cos t, t sin t); then s -> (s - mean(s)) / std(s) * 2 with ONE scalar mean and ONE scalar
+    std over both coordinates of the drawn points (so each draw is standardised by its own statistics).
+
+    t is drawn as scikit-learn draws it with the hole: a cell of the 3x3 (t, height) grid other than the
+    centre, chosen uniformly, plus (pi, 7) * U(0, 1)^2; so t has density 3/8, 2/8, 3/8 on the three pi-wide
+    bands [1.5 pi, 2.5 pi), [2.5 pi, 3.5 pi), [3.5 pi, 4.5 pi]. The height is drawn too (and dropped), in
+    scikit-learn's order (its draws come from a legacy ``RandomState``, so the points agree in distribution,
+    not draw for draw). No noise: the points lie exactly on the curve.
+    """
+    n, rng = _check_n(n), np.random.default_rng(seed)
+    cell = rng.choice(len(_HOLE_CELLS), n)
+    t, _height = (_HOLE_CELLS[cell].T + rng.uniform(size=(2, n)) * np.array([[np.pi], [7.0]]))
+    points = np.column_stack([t * np.cos(t), t * np.sin(t)])
+    return (points - points.mean()) / points.std() * 2.0
 
 
 def ring_modes(n_modes: int = 8, radius: float = 2.0) -> np.ndarray:
@@ -113,6 +139,7 @@ def checkerboard(n: int, seed: Seed = None) -> np.ndarray:
 TOY_SETS = {
     "two_moons": two_moons,
     "swiss_roll": swiss_roll,
+    "spiral": spiral,
     "ring": ring_of_gaussians,
     "grid": grid_of_gaussians,
     "checkerboard": checkerboard,
@@ -120,8 +147,8 @@ TOY_SETS = {
 
 
 def make_toy(name: str, n: int, seed: Seed = None) -> np.ndarray:
-    """One of the 2-D toy sets by name: ``"two_moons"``, ``"swiss_roll"``, ``"ring"``, ``"grid"``,
-    ``"checkerboard"``."""
+    """One of the 2-D toy sets by name: ``"two_moons"``, ``"swiss_roll"``, ``"spiral"``, ``"ring"``,
+    ``"grid"``, ``"checkerboard"``."""
     if name not in TOY_SETS:
         raise ValueError(f"name must be one of {sorted(TOY_SETS)}, got {name!r}")
     return TOY_SETS[name](n, seed=seed)

@@ -79,3 +79,34 @@ def test_lecture_mixture_matches_its_parameters():
 def test_toy_rejects_bad_n(n):
     with pytest.raises(ValueError, match="n must be"):
         data.two_moons(n)
+
+
+def test_swiss_roll_is_the_benchmark_definition():
+    """The KAIST DDPM benchmark: scikit-learn's hole=True roll, (x, z) kept, one scalar mean and std."""
+    datasets = pytest.importorskip("sklearn.datasets")
+    stats = pytest.importorskip("scipy.stats")
+    ours = data.swiss_roll(20000, seed=0)
+    # standardised with one scalar mean and one scalar std over both coordinates, times 2
+    np.testing.assert_allclose(ours.mean(), 0.0, atol=1e-12)
+    np.testing.assert_allclose(ours.std(), 2.0, rtol=1e-12)
+    # Each draw is standardised by its own statistics, which move by more than a KS test on 20000 points
+    # forgives; so compare the pooled points of many small draws (the whole definition, normalisation included).
+    def theirs(seed):
+        x, _ = datasets.make_swiss_roll(100, noise=0.0, hole=True, random_state=seed)
+        return (x[:, [0, 2]] - x[:, [0, 2]].mean()) / x[:, [0, 2]].std() * 2.0
+
+    ours = np.concatenate([data.swiss_roll(100, seed=seed) for seed in range(300)])
+    reference = np.concatenate([theirs(seed) for seed in range(300)])
+    radius = lambda s: np.hypot(*s.T)  # noqa: E731
+    for f_ours, f_ref in zip((ours[:, 0], ours[:, 1], radius(ours)),
+                             (reference[:, 0], reference[:, 1], radius(reference))):
+        assert stats.ks_2samp(f_ours, f_ref).pvalue > 0.01
+    # and the test has power: the roll without its hole is told apart
+    no_hole = np.concatenate([(lambda x: (x - x.mean()) / x.std() * 2.0)(
+        datasets.make_swiss_roll(100, noise=0.0, hole=False, random_state=seed)[0][:, [0, 2]]) for seed in range(300)])
+    assert stats.ks_2samp(radius(no_hole), radius(reference)).pvalue < 1e-6
+
+
+def test_spiral_keeps_the_old_noisy_roll():
+    x = data.spiral(5000, seed=0)
+    assert x.shape == (5000, 2) and np.abs(x).max() < 4
