@@ -3,7 +3,10 @@
     scratchgen train {vae,hvae} --data digits --out DIR [--epochs N] [--seed S] [--resume] [--quick]
     scratchgen train gan --data {ring,grid,two_moons,swiss_roll,checkerboard,digits} --out DIR
                      [--loss {minimax,non_saturating,wgan_gp}] [--pack M] [--d-steps K] ...
+    scratchgen train ddpm --data {swiss_roll,ring,grid,two_moons,spiral,checkerboard,digits} --out DIR
+                     [--schedule {linear,cosine}] [--timesteps T]
     scratchgen sample CKPT --n 64 --out FILE.png|FILE.npz [--seed S] [--mean]
+                      [--sampler {ancestral,ddim}] [--steps S] [--eta E]
     scratchgen evaluate CKPT [--json] [--k 1000]
 
 With no other flags ``train`` uses the settings behind the README's results. Misuse (a missing file, a file
@@ -23,8 +26,8 @@ import numpy as np
 
 from scratchgen import __version__
 
-MODELS = ("vae", "hvae", "gan")
-TOY_DATA_SETS = ("ring", "grid", "two_moons", "swiss_roll", "checkerboard")
+MODELS = ("vae", "hvae", "gan", "ddpm")
+TOY_DATA_SETS = ("ring", "grid", "two_moons", "swiss_roll", "spiral", "checkerboard")
 DATA_SETS = ("digits", *TOY_DATA_SETS)
 # The 2-D sets are drawn once with fixed seeds (train 0, validation 1, test 2), so every run sees the same points.
 TOY_SIZES = {"train": 50_000, "validation": 500, "test": 2500}
@@ -47,6 +50,8 @@ def default_settings(model: str, quick: bool = False, data: str = "digits") -> t
 
     if model == "gan":
         return gan_settings(data, quick)
+    if model == "ddpm":
+        return ddpm_settings(data, quick)
     if model == "vae":
         config = VAEConfig(latent_dim=16, hidden=(256, 256), dropout=0.3, input_dropout=0.2,
                            objective="iwae", iwae_k=10)
@@ -80,6 +85,24 @@ def gan_settings(data: str, quick: bool = False) -> tuple[Any, Any]:
         train = TrainConfig(epochs=100, batch_size=256, lr=5e-4, patience=0, ema_decay=0.999, select_best=False)
     if quick:
         config = replace(config, generator_hidden=(32,), discriminator_hidden=(32,), validation_samples=200)
+        train = replace(train, epochs=2)
+    return config, train
+
+
+def ddpm_settings(data: str, quick: bool = False) -> tuple[Any, Any]:
+    """The DDPM's README settings for ``data``: the time-conditioned MLP on the 2-D sets (T = 1000, linear
+    betas 1e-4..0.02, as DDPM and the KAIST benchmark), the small U-Net on the digits."""
+    from scratchgen.models import DDPMConfig
+    from scratchgen.training import TrainConfig
+
+    if data == "digits":
+        config = DDPMConfig(data="digits", architecture="unet", channels=32, clip_x0=True, validation_draws=4)
+        train = TrainConfig(epochs=500, batch_size=128, lr=1e-3, patience=0, ema_decay=0.999)
+    else:
+        config = DDPMConfig(data=data, hidden=(128, 128, 128, 128), validation_draws=4)
+        train = TrainConfig(epochs=120, batch_size=256, lr=1e-3, patience=0, ema_decay=0.999)
+    if quick:
+        config = replace(config, timesteps=50, hidden=(32, 32), channels=8, time_dim=16, validation_draws=1)
         train = replace(train, epochs=2)
     return config, train
 
@@ -134,6 +157,54 @@ def evaluate_gan(model: Any, data: dict[str, Any], seed: int = 0) -> dict[str, f
 
 
 N_GENERATED_POINTS, N_GENERATED_DIGITS = 2500, 1000
+N_CHAMFER, N_CHAMFER_REFERENCES = 2048, 5  # the KAIST benchmark's 2048 points; 5 fresh reference draws
+
+
+def evaluate_ddpm(model: Any, data: dict[str, Any], seed: int = 0, quick: bool = False) -> dict[str, Any]:
+    """The DDPM's results-table metrics. 2-D: ``chamfer`` (2048 ancestral samples against 2048 fresh data
+    points, the mean over 5 fresh draws), ``chamfer_ddim50`` (DDIM, 50 steps, eta 0) and ``chamfer_floor`` (two
+    fresh data draws against each other: what a perfect sampler would score); on ``ring`` / ``grid`` also
+    ``modes_covered`` and ``high_quality`` of 2500 ancestral samples. Digits: ``test_nll_bound`` (the
+    variational bound in nats per test digit, every t evaluated) and ``frechet_digit_distance`` of 1000
+    samples to the test digits (``fdd_sampler`` says which sampler)."""
+    from scratchgen import metrics
+    from scratchgen.data import make_toy
+
+    rng = np.random.default_rng(seed)
+    config = model.config
+    if config.is_image:
+        bound = model.nll_bound(data["test"], rng=rng)
+        total, n = bound["total"], len(bound["total"])
+        steps = 10 if quick else 100
+        samples = model.sample(N_GENERATED_DIGITS, rng, sampler="ddim", steps=steps).reshape(-1, 64)
+        test = data["test"].reshape(len(data["test"]), -1)
+        real = data["train"].reshape(len(data["train"]), -1)[:N_GENERATED_DIGITS]
+        return {"test_nll_bound": float(total.mean()), "test_nll_bound_stderr": float(total.std(ddof=1) / np.sqrt(n)),
+                "bound_prior": float(bound["prior"].mean()), "bound_diffusion": float(bound["diffusion"].mean()),
+                "bound_decoder": float(bound["decoder"].mean()),
+                "frechet_digit_distance": metrics.frechet_digit_distance(samples, test),
+                "frechet_digit_distance_real": metrics.frechet_digit_distance(real, test),
+                "fdd_sampler": f"ddim{steps}", "n_samples": N_GENERATED_DIGITS}
+    name = config.data
+    references = [make_toy(name, N_CHAMFER, seed=10_000 + i) for i in range(N_CHAMFER_REFERENCES)]
+    others = [make_toy(name, N_CHAMFER, seed=20_000 + i) for i in range(N_CHAMFER_REFERENCES)]
+
+    def chamfer(points: np.ndarray) -> list[float]:
+        return [metrics.chamfer_distance(points, reference) for reference in references]
+
+    ancestral = chamfer(model.sample(N_CHAMFER, rng))
+    ddim = chamfer(model.sample(N_CHAMFER, rng, sampler="ddim", steps=50))
+    floor = [metrics.chamfer_distance(a, b) for a, b in zip(others, references)]
+    result: dict[str, Any] = {
+        "chamfer": float(np.mean(ancestral)), "chamfer_std": float(np.std(ancestral)),
+        "chamfer_ddim50": float(np.mean(ddim)), "chamfer_ddim50_std": float(np.std(ddim)),
+        "chamfer_floor": float(np.mean(floor)), "chamfer_floor_std": float(np.std(floor))}
+    if name in ("ring", "grid"):
+        modes, std = metrics.toy_modes(name)
+        coverage = metrics.mode_coverage(model.sample(N_GENERATED_POINTS, rng), modes, std)
+        result |= {"modes_covered": int(coverage.modes_covered), "n_modes": len(modes),
+                   "high_quality": float(coverage.high_quality), "reverse_kl": float(coverage.reverse_kl)}
+    return result | {"n_samples": N_CHAMFER}
 
 
 def evaluate_model(model: Any, test: np.ndarray, k: int = 1000, seed: int = 0) -> dict[str, float]:
@@ -163,15 +234,18 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.model not in MODELS:
         raise UsageError(f"unknown model {args.model!r} (known: {', '.join(MODELS)})")
     if args.data is None:
-        args.data = "ring" if args.model == "gan" else "digits"
+        args.data = {"gan": "ring", "ddpm": "swiss_roll"}.get(args.model, "digits")
     if args.data not in DATA_SETS:
         raise UsageError(f"unknown data set {args.data!r} (known: {', '.join(DATA_SETS)})")
-    if args.model != "gan" and args.data != "digits":
+    if args.model not in ("gan", "ddpm") and args.data != "digits":
         raise UsageError(f"the {args.model} models the digits (--data digits), not {args.data!r}")
     gan_only = {"--loss": args.loss, "--pack": args.pack, "--d-steps": args.d_steps,
                 "--gradient-penalty": args.gradient_penalty}
     vae_only = {"--objective": args.objective, "--k": args.k, "--likelihood": args.likelihood}
-    misplaced = [flag for flag, value in (vae_only if args.model == "gan" else gan_only).items() if value is not None]
+    ddpm_only = {"--schedule": args.schedule, "--timesteps": args.timesteps}
+    allowed = {"gan": gan_only, "ddpm": ddpm_only}.get(args.model, vae_only)
+    misplaced = [flag for flag, value in (gan_only | vae_only | ddpm_only).items()
+                 if value is not None and flag not in allowed]
     if misplaced:
         raise UsageError(f"{', '.join(misplaced)} does not apply to the {args.model}")
     data = load_data(args.data)
@@ -198,7 +272,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         model_overrides = {"seed": train_config.seed, "objective": args.objective, "iwae_k": args.k,
                            "latent_dim": args.latent_dim, "likelihood": args.likelihood,
                            "architecture": args.architecture, "loss": args.loss, "pack": args.pack,
-                           "d_steps": args.d_steps, "gradient_penalty": args.gradient_penalty}
+                           "d_steps": args.d_steps, "gradient_penalty": args.gradient_penalty,
+                           "schedule": args.schedule, "timesteps": args.timesteps}
         if args.loss == "wgan_gp" and args.gradient_penalty is None:
             model_overrides |= {"gradient_penalty": 10.0, "d_steps": args.d_steps or 5, "betas": (0.0, 0.9)}
         try:
@@ -218,6 +293,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 130
     if args.model == "gan":
         metrics = evaluate_gan(trainer.model, data)
+    elif args.model == "ddpm":
+        metrics = evaluate_ddpm(trainer.model, data, quick=args.quick)
     else:
         metrics = evaluate_model(trainer.model, data["test"], k=100 if args.quick else 1000)
     metrics = {"best_epoch": result.best_epoch, "validation_loss": result.best_validation} | metrics
@@ -249,7 +326,26 @@ def cmd_sample(args: argparse.Namespace) -> int:
         raise UsageError(f"--out must end in .png (a figure) or .npz (the raw samples), got {out.name!r}")
     checkpoint = _load(args.checkpoint)
     kind = checkpoint.config.get("kind", "model")
-    if kind == "gan":
+    diffusion_flags = {"--sampler": args.sampler, "--steps": args.steps, "--eta": args.eta}
+    if kind != "ddpm" and any(v is not None for v in diffusion_flags.values()):
+        used = ", ".join(flag for flag, value in diffusion_flags.items() if value is not None)
+        raise UsageError(f"{used}: for the ddpm's samplers, not a {kind}")
+    if kind == "ddpm":
+        if args.mean:
+            raise UsageError("--mean is for the VAEs (decoder means); the ddpm samples with --sampler")
+        sampler = args.sampler or "ancestral"
+        if args.steps is not None and sampler != "ddim":
+            raise UsageError("--steps sets the DDIM sampler's steps (--sampler ddim); ancestral uses all T")
+        if args.eta is not None and sampler != "ddim":
+            raise UsageError("--eta is the DDIM sampler's noise (--sampler ddim)")
+        T = checkpoint.model.schedule.T
+        if args.steps is not None and not 1 <= args.steps <= T:
+            raise UsageError(f"--steps must be in 1..{T} (the model's timesteps), got {args.steps}")
+        if args.eta is not None and not args.eta >= 0:
+            raise UsageError(f"--eta must be >= 0, got {args.eta}")
+        samples = checkpoint.model.sample(args.n, rng=args.seed, sampler=sampler, steps=args.steps,
+                                          eta=args.eta or 0.0, progress=True)
+    elif kind == "gan":
         if args.mean:
             raise UsageError("--mean is for the VAEs (decoder means); a GAN's G(z) is already deterministic")
         samples = checkpoint.model.sample(args.n, rng=args.seed)
@@ -280,6 +376,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     data = load_data(name)
     if checkpoint.config.get("kind") == "gan":
         metrics = evaluate_gan(checkpoint.model, data, seed=args.seed)
+    elif checkpoint.config.get("kind") == "ddpm":
+        metrics = evaluate_ddpm(checkpoint.model, data, seed=args.seed)
     else:
         metrics = evaluate_model(checkpoint.model, data["test"], k=args.k, seed=args.seed)
     if args.json:
@@ -314,12 +412,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--k", type=int, help="importance samples of the IWAE objective")
     train.add_argument("--latent-dim", type=int, help="size of z")
     train.add_argument("--likelihood", choices=("categorical", "bernoulli", "gaussian"), help="decoder p(x|z)")
-    train.add_argument("--architecture", choices=("mlp", "conv", "dcgan"),
-                       help="networks: mlp or conv (VAEs), mlp or dcgan (GAN)")
+    train.add_argument("--architecture", choices=("mlp", "conv", "dcgan", "unet"),
+                       help="networks: mlp or conv (VAEs), mlp or dcgan (GAN), mlp or unet (DDPM)")
     train.add_argument("--loss", choices=("minimax", "non_saturating", "wgan_gp"), help="GAN loss")
     train.add_argument("--pack", type=int, help="GAN: samples per discriminator input (PacGAN; 1: off)")
     train.add_argument("--d-steps", type=int, help="GAN: discriminator steps per generator step")
     train.add_argument("--gradient-penalty", type=float, help="GAN: gradient-penalty weight lambda (0: off)")
+    train.add_argument("--schedule", choices=("linear", "cosine"), help="DDPM: the noise schedule")
+    train.add_argument("--timesteps", type=int, help="DDPM: the number of diffusion steps T")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     train.set_defaults(run=cmd_train)
 
@@ -332,13 +432,18 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--out", required=True, help="FILE.png or FILE.npz")
     sample.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     sample.add_argument("--mean", action="store_true", help="decoder means E[x|z] instead of draws")
+    sample.add_argument("--sampler", choices=("ancestral", "ddim"), help="DDPM: the sampler (default ancestral)")
+    sample.add_argument("--steps", type=int, help="DDPM: DDIM steps (default 50)")
+    sample.add_argument("--eta", type=float, help="DDPM: DDIM noise, 0 deterministic .. 1 (default 0)")
     sample.set_defaults(run=cmd_sample)
 
     evaluate = sub.add_parser("evaluate", help="the results-table metrics on the test split",
                               description="Test-split metrics: test_nll (IWAE, k samples, nats) and "
                                           "test_neg_elbo (nats) for the VAEs; modes_covered, high_quality, "
                                           "reverse_kl, mmd (2-D) or frechet_digit_distance and "
-                                          "parzen_log_likelihood (digits) for the GAN.")
+                                          "parzen_log_likelihood (digits) for the GAN; chamfer, "
+                                          "chamfer_ddim50, chamfer_floor (2-D) or test_nll_bound and "
+                                          "frechet_digit_distance (digits) for the DDPM.")
     evaluate.add_argument("checkpoint", help="a model.npz or checkpoint.npz")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.add_argument("--k", type=int, default=1000, help="importance samples (default 1000)")

@@ -1,6 +1,7 @@
 """The lecture's deep generative models, one file each; the networks they share are in ``networks.py``."""
 from typing import Any
 
+from scratchgen.models.ddpm import DDPM, DDPMConfig, ddpm_config_from_dict
 from scratchgen.models.gan import GAN, GANConfig, gan_config_from_dict
 from scratchgen.models.networks import MLP, ConvDecoder, ConvEncoder
 from scratchgen.models.vae import (
@@ -13,7 +14,7 @@ from scratchgen.models.vae import (
 )
 from scratchgen.models.vae import build_model as build_vae
 
-MODEL_KINDS = ("vae", "hvae", "gan")
+MODEL_KINDS = ("vae", "hvae", "gan", "ddpm")
 
 
 def build_model(config: Any) -> Any:
@@ -22,10 +23,14 @@ def build_model(config: Any) -> Any:
         return GAN(config)
     if isinstance(config, dict) and config.get("kind") == "gan":
         return GAN(gan_config_from_dict(config))
+    if isinstance(config, DDPMConfig):
+        return DDPM(config)
+    if isinstance(config, dict) and config.get("kind") == "ddpm":
+        return DDPM(ddpm_config_from_dict(config))
     return build_vae(config)
 
 
 __all__ = [
-    "ELBO", "GAN", "MLP", "MODEL_KINDS", "VAE", "ConvDecoder", "ConvEncoder", "GANConfig", "HierarchicalVAE",
-    "HierarchicalVAEConfig", "VAEConfig", "build_model", "config_from_dict",
+    "DDPM", "DDPMConfig", "ELBO", "GAN", "MLP", "MODEL_KINDS", "VAE", "ConvDecoder", "ConvEncoder", "GANConfig",
+    "HierarchicalVAE", "HierarchicalVAEConfig", "VAEConfig", "build_model", "config_from_dict",
 ]

@@ -215,6 +215,27 @@ class Discriminator(nn.Module):
 
 
 # ----- the model -------------------------------------------------------------------------------------------
+def check_points_or_digits(x: Any, name: str, is_image: bool) -> np.ndarray:
+    """The data of a model of points or digits, validated: (n, 2) finite points, or digits (n, 8, 8) / (n, 64)
+    with values in [0, 16], as float64 (digits flattened to (n, 64))."""
+    a = np.asarray(x, dtype=np.float64)
+    if is_image:
+        if a.ndim == 3 and a.shape[1:] == IMAGE_SHAPE:
+            a = a.reshape(len(a), N_PIXELS)
+        if a.ndim != 2 or a.shape[1] != N_PIXELS:
+            raise ValueError(f"{name} must be digits of shape (n, 8, 8) or (n, 64), got {a.shape}")
+        if not np.all(np.isfinite(a)) or a.min(initial=0) < 0 or a.max(initial=0) > MAX_PIXEL:
+            raise ValueError(f"{name} must hold pixel values in [0, 16] (no NaN or inf)")
+    else:
+        if a.ndim != 2 or a.shape[1] != 2:
+            raise ValueError(f"{name} must be 2-D points of shape (n, 2), got {a.shape}")
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"{name} must be finite (no NaN or inf)")
+    if len(a) == 0:
+        raise ValueError(f"{name} is empty")
+    return a
+
+
 class GAN(nn.Module):
     """A generator and a discriminator (``GANConfig``), trained by ``scratchgen.training.Trainer``.
 
@@ -237,22 +258,7 @@ class GAN(nn.Module):
     # ----- data -----
     def check_data(self, x: Any, name: str = "x") -> np.ndarray:
         """Validated training data: (n, 2) finite points, or digits (n, 8, 8) / (n, 64) in [0, 16]."""
-        a = np.asarray(x, dtype=np.float64)
-        if self.config.is_image:
-            if a.ndim == 3 and a.shape[1:] == IMAGE_SHAPE:
-                a = a.reshape(len(a), N_PIXELS)
-            if a.ndim != 2 or a.shape[1] != N_PIXELS:
-                raise ValueError(f"{name} must be digits of shape (n, 8, 8) or (n, 64), got {a.shape}")
-            if not np.all(np.isfinite(a)) or a.min(initial=0) < 0 or a.max(initial=0) > MAX_PIXEL:
-                raise ValueError(f"{name} must hold pixel values in [0, 16] (no NaN or inf)")
-        else:
-            if a.ndim != 2 or a.shape[1] != 2:
-                raise ValueError(f"{name} must be 2-D points of shape (n, 2), got {a.shape}")
-            if not np.all(np.isfinite(a)):
-                raise ValueError(f"{name} must be finite (no NaN or inf)")
-        if len(a) == 0:
-            raise ValueError(f"{name} is empty")
-        return a
+        return check_points_or_digits(x, name, self.config.is_image)
 
     def to_tensor(self, x: np.ndarray) -> Tensor:
         return Tensor(np.asarray(x, dtype=self.dtype))

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_lite import Tensor, nn
+from autograd_lite import Tensor, nn, ops
 
 ACTIVATIONS = {
     "relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "tanh": nn.Tanh, "silu": nn.SiLU, "gelu": nn.GELU,
@@ -100,3 +100,122 @@ class ConvDecoder(nn.Module):
     def forward(self, z: Tensor) -> Tensor:
         h = self.project(z).reshape(z.shape[0], self.c1, self.half, self.half)
         return self.upsample(h)
+
+
+# ----- the denoisers of the diffusion model: networks of (x_t, t) -------------------------------------------
+def sinusoidal_embedding(t: Any, dim: int, max_period: float = 10_000.0, dtype: Any = np.float32) -> Tensor:
+    """The Transformer's position code for the timestep t (Vaswani et al. 2017; DDPM uses it for t):
+    e(t) = [sin(t w_0), ..., sin(t w_{h-1}), cos(t w_0), ..., cos(t w_{h-1})], w_i = max_period^(-i / h),
+    h = dim / 2. Smooth in t, one frequency per pair of features, from one cycle per step to ~1/max_period."""
+    if dim < 2 or dim % 2:
+        raise ValueError(f"the time embedding needs an even dim >= 2, got {dim}")
+    half = dim // 2
+    frequencies = max_period ** (-np.arange(half) / half)
+    angles = np.asarray(t, dtype=np.float64).reshape(-1, 1) * frequencies
+    return Tensor(np.concatenate([np.sin(angles), np.cos(angles)], axis=1).astype(dtype))
+
+
+class TimeEmbedding(nn.Module):
+    """t -> sinusoidal_embedding(t) -> Linear -> SiLU -> Linear: a learned code of the noise level."""
+
+    def __init__(self, dim: int, rng: np.random.Generator, dtype: Any = None):
+        super().__init__()
+        self.dim = dim
+        self.first = nn.Linear(dim, dim, rng=rng, dtype=dtype)
+        self.second = nn.Linear(dim, dim, rng=rng, dtype=dtype)
+        self.act = nn.SiLU()
+
+    def forward(self, t: Any) -> Tensor:
+        code = sinusoidal_embedding(t, self.dim, dtype=self.first.weight.dtype)
+        return self.second(self.act(self.first(code)))
+
+
+class TimeMLP(nn.Module):
+    """eps_theta(x_t, t) for 2-D points: h_0 = W_in x; h_l = SiLU(W_l h_{l-1} + U_l e(t)); out = W_out h_L.
+
+    Every hidden layer gets its own projection U_l of the time embedding e(t), so each layer knows the noise
+    level (the 2-D denoiser must change its shape completely between t = 1 and t = T)."""
+
+    def __init__(self, data_dim: int = 2, hidden: Sequence[int] = (128, 128, 128, 128), time_dim: int = 128,
+                 rng: np.random.Generator | int | None = None, dtype: Any = None):
+        super().__init__()
+        rng = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
+        hidden = [int(h) for h in hidden]
+        if not hidden or min(hidden) < 1:
+            raise ValueError(f"hidden must be non-empty positive widths, got {hidden}")
+        self.time = TimeEmbedding(time_dim, rng, dtype)
+        self.inp = nn.Linear(data_dim, hidden[0], rng=rng, dtype=dtype)
+        self.layers = [nn.Linear(a, b, rng=rng, dtype=dtype) for a, b in zip(hidden[:1] + hidden[:-1], hidden)]
+        self.time_proj = [nn.Linear(time_dim, h, rng=rng, dtype=dtype) for h in hidden]
+        for i, (layer, proj) in enumerate(zip(self.layers, self.time_proj)):
+            setattr(self, f"layer{i}", layer)
+            setattr(self, f"time_proj{i}", proj)
+        self.out = nn.Linear(hidden[-1], data_dim, rng=rng, dtype=dtype)
+        nn.init.zeros_(self.out.weight)  # start as eps_theta = 0: the loss starts at E|eps|^2 = d
+        self.act = nn.SiLU()
+
+    def forward(self, x: Tensor, t: Any) -> Tensor:
+        e = self.act(self.time(t))
+        h = self.inp(x)
+        for layer, proj in zip(self.layers, self.time_proj):
+            h = self.act(layer(h) + proj(e))
+        return self.out(h)
+
+
+class ResidualBlock(nn.Module):
+    """x -> GN -> SiLU -> conv3x3 -> (+ Linear(e(t)) per channel) -> GN -> SiLU -> conv3x3, plus x (1x1 conv
+    when the channel count changes): the DDPM U-Net's block, with the timestep added between the convs."""
+
+    def __init__(self, c_in: int, c_out: int, time_dim: int, groups: int, rng: np.random.Generator,
+                 dtype: Any = None):
+        super().__init__()
+        self.norm1 = nn.GroupNorm(min(groups, c_in), c_in, dtype=dtype)
+        self.conv1 = nn.Conv2d(c_in, c_out, 3, padding=1, rng=rng, dtype=dtype)
+        self.time = nn.Linear(time_dim, c_out, rng=rng, dtype=dtype)
+        self.norm2 = nn.GroupNorm(min(groups, c_out), c_out, dtype=dtype)
+        self.conv2 = nn.Conv2d(c_out, c_out, 3, padding=1, rng=rng, dtype=dtype)
+        self.skip = nn.Conv2d(c_in, c_out, 1, rng=rng, dtype=dtype) if c_in != c_out else None
+        self.act = nn.SiLU()
+
+    def forward(self, x: Tensor, e: Tensor) -> Tensor:
+        h = self.conv1(self.act(self.norm1(x)))
+        h = h + self.time(e).reshape(e.shape[0], -1, 1, 1)
+        h = self.conv2(self.act(self.norm2(h)))
+        return h + (self.skip(x) if self.skip is not None else x)
+
+
+class UNet(nn.Module):
+    """eps_theta(x_t, t) for (N, C, 8, 8) images: a U-Net with one down/up level and a skip connection.
+
+        8x8:  conv3x3 (C) -> ResBlock(C)                         ---- skip ----+
+        4x4:  conv4x4 stride 2 (2C) -> ResBlock(2C) -> ResBlock(2C)            |
+        8x8:  transposed conv4x4 stride 2 (C) -> concat skip (2C) -> ResBlock(C) -> GN -> SiLU -> conv3x3
+
+    The timestep enters every ResBlock (see ``ResidualBlock``). The last conv starts at zero (eps_theta = 0).
+    """
+
+    def __init__(self, in_channels: int = 1, channels: int = 32, time_dim: int = 128, groups: int = 8,
+                 out_channels: int | None = None, rng: np.random.Generator | int | None = None, dtype: Any = None):
+        super().__init__()
+        rng = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
+        c = int(channels)
+        out_channels = in_channels if out_channels is None else out_channels
+        self.time = TimeEmbedding(time_dim, rng, dtype)
+        self.inp = nn.Conv2d(in_channels, c, 3, padding=1, rng=rng, dtype=dtype)
+        self.block_high = ResidualBlock(c, c, time_dim, groups, rng, dtype)
+        self.down = nn.Conv2d(c, 2 * c, 4, stride=2, padding=1, rng=rng, dtype=dtype)
+        self.block_low1 = ResidualBlock(2 * c, 2 * c, time_dim, groups, rng, dtype)
+        self.block_low2 = ResidualBlock(2 * c, 2 * c, time_dim, groups, rng, dtype)
+        self.up = nn.ConvTranspose2d(2 * c, c, 4, stride=2, padding=1, rng=rng, dtype=dtype)
+        self.block_out = ResidualBlock(2 * c, c, time_dim, groups, rng, dtype)
+        self.norm_out = nn.GroupNorm(min(groups, c), c, dtype=dtype)
+        self.out = nn.Conv2d(c, out_channels, 3, padding=1, rng=rng, dtype=dtype)
+        nn.init.zeros_(self.out.weight)
+        self.act = nn.SiLU()
+
+    def forward(self, x: Tensor, t: Any) -> Tensor:
+        e = self.act(self.time(t))
+        high = self.block_high(self.inp(x), e)
+        low = self.block_low2(self.block_low1(self.down(high), e), e)
+        h = self.block_out(ops.concat([self.up(low), high], axis=1), e)
+        return self.out(self.act(self.norm_out(h)))

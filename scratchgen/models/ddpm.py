@@ -1,0 +1,335 @@
+"""The denoising diffusion probabilistic model (DDPM): the lecture's forward and backward processes, learned.
+
+The forward process adds Gaussian noise step by step until the data is pure noise (``diffusion.py`` has the
+schedules and formulas); the backward process is a network eps_theta(x_t, t) that predicts the added noise, so
+each step can remove some of it. Training (Ho et al. 2020, Algorithm 1) is regression on the noise:
+
+    L_simple = E_{x_0, t ~ U{1..T}, eps ~ N(0, I)} || eps - eps_theta(x_t, t) ||^2,
+    x_t = sqrt(alpha-bar_t) x_0 + sqrt(1 - alpha-bar_t) eps,
+
+a reweighting of the variational bound below that trains better samplers. Sampling: ``diffusion.ancestral_sample``
+(the backward process, T steps) or ``diffusion.ddim_sample`` (S << T steps, the same network).
+
+The likelihood (``nll_bound``): the variational bound on -log p(x_0), in nats, as DDPM's eq. (5),
+
+    L = KL(q(x_T | x_0) || N(0, I))                                   (L_T: ~0 for a good schedule)
+      + sum_{t=2}^T E_q KL(q(x_{t-1} | x_t, x_0) || p_theta(x_{t-1} | x_t))    (Gaussians: closed form)
+      - E_q log p_theta(x_0 | x_1)                                      (L_0: the discretised decoder)
+
+For the digits the decoder is exact over the 17 grey levels: with the levels scaled to y_k = k / 8 - 1 in
+[-1, 1] (bins of width 1/8), p(x_0 = y_k | x_1) = Phi((y_k + 1/16 - mu) / sigma_1) - Phi((y_k - 1/16 - mu) / sigma_1),
+the outer bins reaching to -inf and +inf (DDPM's decoder for 256 levels, here for 17). So the bound is a
+number of nats per image of a discrete distribution, comparable with the VAE's test NLL and the mixtures'.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+import autograd_lite as al
+from autograd_lite import Tensor, nn
+from scratchgen.models.diffusion import VARIANCES, NoiseSchedule, ancestral_sample, ddim_sample
+from scratchgen.models.networks import TimeMLP, UNet
+
+ARCHITECTURES = ("mlp", "unet")
+IMAGE_SHAPE, N_PIXELS, MAX_PIXEL = (8, 8), 64, 16
+HALF_BIN = 1.0 / MAX_PIXEL  # half the distance between two grey levels in model space [-1, 1]
+SAMPLERS = ("ancestral", "ddim")
+
+
+@dataclass
+class DDPMConfig:
+    """Everything that defines a DDPM (saved as JSON in every checkpoint).
+
+    ``data``: ``"digits"`` or a 2-D toy set's name. ``architecture``: ``"mlp"`` (``TimeMLP``; 2-D points, or the
+    64 pixels flattened) or ``"unet"`` (``UNet``, digits only). ``schedule``: ``"linear"`` (``beta_start`` ..
+    ``beta_end``) or ``"cosine"``. ``variance``: the sampler's sigma_t^2, ``"beta"`` or ``"posterior"``.
+    ``clip_x0``: keep x0_hat inside [-1, 1] while sampling the digits. ``validation_draws``: noise draws per
+    validation point for the validation L_simple.
+    """
+
+    kind: str = "ddpm"
+    data: str = "swiss_roll"
+    architecture: str = "mlp"
+    timesteps: int = 1000
+    schedule: str = "linear"
+    beta_start: float = 1e-4
+    beta_end: float = 0.02
+    hidden: tuple[int, ...] = (128, 128, 128, 128)
+    channels: int = 32
+    time_dim: int = 128
+    groups: int = 8
+    variance: str = "beta"
+    clip_x0: bool = False
+    seed: int = 0
+    validation_draws: int = 4
+
+    def __post_init__(self) -> None:
+        self.hidden = tuple(int(h) for h in self.hidden)
+        check_ddpm_config(self)
+
+    @property
+    def is_image(self) -> bool:
+        return self.data == "digits"
+
+    @property
+    def data_dim(self) -> int:
+        return N_PIXELS if self.is_image else 2
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+def check_ddpm_config(config: DDPMConfig) -> None:
+    """Refuse a configuration that cannot build a DDPM, naming the field."""
+    from scratchgen.data import TOY_SETS
+
+    if config.data != "digits" and config.data not in TOY_SETS:
+        raise ValueError(f"data must be 'digits' or one of {sorted(TOY_SETS)}, got {config.data!r}")
+    if config.architecture not in ARCHITECTURES:
+        raise ValueError(f"architecture must be one of {ARCHITECTURES}, got {config.architecture!r}")
+    if config.architecture == "unet" and not config.is_image:
+        raise ValueError("architecture 'unet' is for the digits; the 2-D sets use 'mlp'")
+    if config.schedule not in ("linear", "cosine"):
+        raise ValueError(f"schedule must be 'linear' or 'cosine', got {config.schedule!r}")
+    if config.variance not in VARIANCES:
+        raise ValueError(f"variance must be one of {VARIANCES}, got {config.variance!r}")
+    for name in ("timesteps", "channels", "time_dim", "groups", "validation_draws"):
+        value = getattr(config, name)
+        if not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if config.time_dim % 2:
+        raise ValueError(f"time_dim must be even (sin and cos pairs), got {config.time_dim}")
+    if not config.hidden or min(config.hidden) < 1:
+        raise ValueError(f"hidden must be non-empty positive widths, got {config.hidden}")
+    if not 0 < config.beta_start <= config.beta_end < 1:
+        raise ValueError(f"need 0 < beta_start <= beta_end < 1, got {config.beta_start}, {config.beta_end}")
+    if config.clip_x0 and not config.is_image:
+        raise ValueError("clip_x0 keeps x0_hat inside the digits' [-1, 1]; the 2-D sets have no such range")
+
+
+def log_bin_probability(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """log(Phi(upper) - Phi(lower)) for lower < upper (either may be infinite), without cancellation: in the
+    upper tail the same mass is Phi(-lower) - Phi(-upper), computed there."""
+    from scratchgen.distributions import log_ndtr
+
+    flip = lower > 0
+    lo, hi = np.where(flip, -upper, lower), np.where(flip, -lower, upper)
+    with np.errstate(divide="ignore"):  # log Phi(-inf) = -inf for the open outer bins
+        log_hi, log_lo = log_ndtr(hi), log_ndtr(lo)
+        return log_hi + np.log1p(-np.exp(np.minimum(log_lo - log_hi, 0.0)))
+
+
+def discretized_gaussian_log_likelihood(x0: np.ndarray, mean: np.ndarray, sigma: float) -> np.ndarray:
+    """log p(x_0 | x_1) per pixel for x_0 on the 17 levels y_k = k / 8 - 1: the N(mean, sigma^2) mass of the
+    level's bin [y_k - 1/16, y_k + 1/16], the outer bins open-ended (so the 17 probabilities sum to 1)."""
+    lower = np.where(x0 <= -1 + 1e-6, -np.inf, (x0 - HALF_BIN - mean) / sigma)
+    upper = np.where(x0 >= 1 - 1e-6, np.inf, (x0 + HALF_BIN - mean) / sigma)
+    return log_bin_probability(lower, upper)
+
+
+def gaussian_kl(mean_q: np.ndarray, var_q: np.ndarray, mean_p: np.ndarray, var_p: np.ndarray) -> np.ndarray:
+    """KL(N(mean_q, var_q) || N(mean_p, var_p)) per coordinate: (log(var_p / var_q) + (var_q + (mean_q -
+    mean_p)^2) / var_p - 1) / 2."""
+    return 0.5 * (np.log(var_p / var_q) + (var_q + (mean_q - mean_p) ** 2) / var_p - 1.0)
+
+
+class DDPM(nn.Module):
+    """A DDPM (``DDPMConfig``): the noise schedule and the denoiser eps_theta, trained by
+    ``scratchgen.training.Trainer`` on L_simple.
+
+    The model works in model space: 2-D points as they are, digits x in 0..16 as y = x / 8 - 1 in [-1, 1].
+    ``sample`` returns data space: (n, 2) points, or (n, 8, 8) digits on the 17 grey levels (the discretised
+    decoder's draw).
+    """
+
+    def __init__(self, config: DDPMConfig | None = None, **overrides: Any):
+        super().__init__()
+        config = config or DDPMConfig(**overrides)
+        self.config = config
+        self.schedule = NoiseSchedule.make(config.schedule, config.timesteps, config.beta_start, config.beta_end)
+        rng = np.random.default_rng(config.seed)
+        if config.architecture == "unet":
+            self.net = UNet(1, config.channels, config.time_dim, config.groups, rng=rng)
+        else:
+            self.net = TimeMLP(config.data_dim, config.hidden, config.time_dim, rng=rng)
+
+    @property
+    def dtype(self) -> Any:
+        return next(self.net.parameters()).dtype
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        """One sample's shape in model space: (2,), (64,) or (1, 8, 8)."""
+        if self.config.architecture == "unet":
+            return (1, *IMAGE_SHAPE)
+        return (self.config.data_dim,)
+
+    @property
+    def clip(self) -> tuple[float, float] | None:
+        return (-1.0, 1.0) if self.config.clip_x0 else None
+
+    # ----- data -----
+    def check_data(self, x: Any, name: str = "x") -> np.ndarray:
+        """Validated data space: (n, 2) finite points, or digits (n, 8, 8) / (n, 64) with values in 0..16."""
+        from scratchgen.models.gan import check_points_or_digits
+
+        return check_points_or_digits(x, name, self.config.is_image)
+
+    def to_model_space(self, x: np.ndarray) -> np.ndarray:
+        """Data -> model space (float64): digits y = x / 8 - 1 shaped as ``sample_shape``; points unchanged."""
+        a = np.asarray(x, dtype=np.float64)
+        if self.config.is_image:
+            a = a.reshape(len(a), *self.sample_shape) / (MAX_PIXEL / 2) - 1.0
+        return a
+
+    def to_data_space(self, y: np.ndarray) -> np.ndarray:
+        """Model -> data space: digits rounded to the nearest of the 17 levels (the decoder's bins), (n, 8, 8)."""
+        if not self.config.is_image:
+            return np.asarray(y, dtype=np.float64)
+        levels = np.clip(np.round((np.asarray(y) + 1.0) * (MAX_PIXEL / 2)), 0, MAX_PIXEL)
+        return levels.reshape(len(levels), *IMAGE_SHAPE).astype(np.float64)
+
+    def to_tensor(self, x: np.ndarray) -> Tensor:
+        return Tensor(self.to_model_space(x).astype(self.dtype))
+
+    # ----- the denoiser -----
+    def predict_noise(self, xt: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """eps_theta(x_t, t) on NumPy arrays in model space (no graph): the ``denoiser`` the samplers call."""
+        with al.no_grad():
+            return self.net(Tensor(np.asarray(xt, dtype=self.dtype)), np.asarray(t)).numpy().astype(np.float64)
+
+    def noise_prediction_loss(self, x0: Tensor, rng: np.random.Generator) -> Tensor:
+        """L_simple on a batch: mean over samples and coordinates of (eps - eps_theta(x_t, t))^2."""
+        n = x0.shape[0]
+        t = rng.integers(1, self.schedule.T + 1, size=n)
+        eps = rng.standard_normal(x0.shape)
+        a = NoiseSchedule._at(self.schedule.alpha_bars, t, x0.ndim)
+        eps = Tensor(eps.astype(self.dtype))
+        xt = x0 * Tensor(np.sqrt(a).astype(self.dtype)) + eps * Tensor(np.sqrt(1 - a).astype(self.dtype))
+        residual = self.net(xt, t) - eps
+        return (residual * residual).mean()
+
+    def training_loss(self, batch: Tensor, rng: np.random.Generator, epoch: float = 0.0) -> Tensor:
+        return self.noise_prediction_loss(batch, rng)
+
+    def validation_loss(self, x: Tensor, rng: np.random.Generator) -> float:
+        """L_simple on the validation points, ``validation_draws`` noise draws each (the trainer reseeds rng,
+        so every evaluation sees the same t and eps)."""
+        total = 0.0
+        with al.no_grad():
+            for _ in range(self.config.validation_draws):
+                total += float(self.noise_prediction_loss(x, rng).item())
+        return total / self.config.validation_draws
+
+    # ----- sampling -----
+    def sample(self, n: int, rng: np.random.Generator | int | None = None, sampler: str = "ancestral",
+               steps: int | None = None, eta: float = 0.0, variance: str | None = None,
+               return_trajectory: int = 0, progress: bool = False) -> Any:
+        """n samples in data space. ``sampler``: ``"ancestral"`` (T steps, sigma_t^2 by ``variance``, default
+        the config's) or ``"ddim"`` (``steps`` strided steps, default 50, noise ``eta``). With
+        ``return_trajectory`` = k: (samples, [(t, x_t in data space)] every k steps)."""
+        if not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"n must be a positive integer, got {n!r}")
+        if sampler not in SAMPLERS:
+            raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
+        rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        shape = (int(n), *self.sample_shape)
+        was_training = self.training
+        self.eval()
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=self.schedule.T if sampler == "ancestral" else (steps or 50), unit="step",
+                       leave=False, desc=f"{sampler} sampling")
+        try:
+            if sampler == "ancestral":
+                out = ancestral_sample(self.predict_noise, self.schedule, shape, rng,
+                                       variance or self.config.variance, self.clip, return_trajectory,
+                                       bar.update if bar else None)
+            else:
+                out = ddim_sample(self.predict_noise, self.schedule, shape, rng, steps or 50, eta, self.clip,
+                                  return_trajectory, bar.update if bar else None)
+        finally:
+            self.train(was_training)
+            if bar is not None:
+                bar.close()
+        if not return_trajectory:
+            return self.to_data_space(out)
+        x, trajectory = out
+        if self.config.is_image:  # intermediate states stay continuous (noise is not on the grid)
+            trajectory = [(t, (y.reshape(len(y), *IMAGE_SHAPE) + 1) * (MAX_PIXEL / 2)) for t, y in trajectory]
+        return self.to_data_space(x), trajectory
+
+    # ----- the likelihood bound -----
+    def nll_bound(self, x: Any, rng: np.random.Generator | int | None = 0, variance: str | None = None,
+                  batch_size: int = 512) -> dict[str, np.ndarray]:
+        """The variational bound on -log p(x_0) per image, in nats (digits only; see the module docstring).
+
+        Every term t = 1..T is evaluated (one draw of x_t ~ q(x_t | x_0) each), so the estimate is unbiased for
+        the bound. Returns per-image arrays ``prior`` (L_T), ``diffusion`` (sum_{t>=2} L_{t-1}), ``decoder``
+        (L_0) and ``total``. sigma_t^2 of the backward steps by ``variance`` (default the config's); the decoder
+        uses sigma_1^2 = beta_1 (beta~_1 = 0).
+        """
+        if not self.config.is_image:
+            raise ValueError("nll_bound is defined for the digits (a discrete likelihood); 2-D points have none")
+        x = self.check_data(x, "x")
+        if not np.all(x == np.round(x)):
+            raise ValueError("x must hold whole grey levels 0..16: the bound is a likelihood of discrete images")
+        x0_all = self.to_model_space(x)
+        rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        s, T = self.schedule, self.schedule.T
+        sigma2 = s.sigma2(variance or self.config.variance)
+        n = len(x0_all)
+        axes = tuple(range(1, x0_all.ndim))
+        prior = 0.5 * np.sum(-np.log(1 - s.alpha_bars[T]) + (1 - s.alpha_bars[T])
+                             + s.alpha_bars[T] * x0_all**2 - 1.0, axis=axes)
+        diffusion, decoder = np.zeros(n), np.zeros(n)
+        was_training = self.training
+        self.eval()
+        try:
+            for start in range(0, n, batch_size):
+                x0 = x0_all[start:start + batch_size]
+                m = len(x0)
+                for t in range(T, 0, -1):
+                    tt = np.full(m, t)
+                    xt = s.q_sample(x0, tt, rng.standard_normal(x0.shape))
+                    eps = self.predict_noise(xt, tt)
+                    if t > 1:
+                        mean_q, var_q = s.q_posterior(x0, xt, tt)
+                        kl = gaussian_kl(mean_q, var_q, s.p_mean(xt, tt, eps), sigma2[t])
+                        diffusion[start:start + m] += kl.sum(axis=axes)
+                    else:
+                        mean = s.p_mean(xt, tt, eps)
+                        decoder[start:start + m] = -discretized_gaussian_log_likelihood(
+                            x0, mean, math.sqrt(s.betas[1])).sum(axis=axes)
+        finally:
+            self.train(was_training)
+        return {"prior": prior, "diffusion": diffusion, "decoder": decoder, "total": prior + diffusion + decoder}
+
+    def forward_process(self, x: Any, timesteps: list[int], rng: np.random.Generator | int | None = 0
+                        ) -> list[np.ndarray]:
+        """x_t ~ q(x_t | x_0) for each t in ``timesteps`` (one noise draw shared by all t), in data space
+        units (digits on the 0..16 scale, continuous): the lecture's forward-process figure."""
+        x0 = self.to_model_space(self.check_data(x, "x"))
+        rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        eps = rng.standard_normal(x0.shape)
+        out = []
+        for t in timesteps:
+            xt = x0 if t == 0 else self.schedule.q_sample(x0, np.full(len(x0), int(t)), eps)
+            out.append((xt.reshape(len(xt), *IMAGE_SHAPE) + 1) * (MAX_PIXEL / 2) if self.config.is_image else xt)
+        return out
+
+
+def ddpm_config_from_dict(values: dict[str, Any]) -> DDPMConfig:
+    """A DDPMConfig from its JSON dict (unknown keys refused, naming them)."""
+    known = set(DDPMConfig.__dataclass_fields__)
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"unknown DDPMConfig fields: {unknown}")
+    return DDPMConfig(**values)
