@@ -175,7 +175,7 @@ def evaluate_ddpm(model: Any, data: dict[str, Any], seed: int = 0, quick: bool =
     if config.is_image:
         bound = model.nll_bound(data["test"], rng=rng)
         total, n = bound["total"], len(bound["total"])
-        steps = 10 if quick else 100
+        steps = min(10 if quick else 100, model.schedule.T)
         samples = model.sample(N_GENERATED_DIGITS, rng, sampler="ddim", steps=steps).reshape(-1, 64)
         test = data["test"].reshape(len(data["test"]), -1)
         real = data["train"].reshape(len(data["train"]), -1)[:N_GENERATED_DIGITS]
@@ -193,7 +193,7 @@ def evaluate_ddpm(model: Any, data: dict[str, Any], seed: int = 0, quick: bool =
         return [metrics.chamfer_distance(points, reference) for reference in references]
 
     ancestral = chamfer(model.sample(N_CHAMFER, rng))
-    ddim = chamfer(model.sample(N_CHAMFER, rng, sampler="ddim", steps=50))
+    ddim = chamfer(model.sample(N_CHAMFER, rng, sampler="ddim", steps=min(50, model.schedule.T)))
     floor = [metrics.chamfer_distance(a, b) for a, b in zip(others, references)]
     result: dict[str, Any] = {
         "chamfer": float(np.mean(ancestral)), "chamfer_std": float(np.std(ancestral)),
