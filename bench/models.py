@@ -1,4 +1,4 @@
-"""One training step of a README model, autograd_lite vs PyTorch CPU (float32, each side in its own process).
+"""One training (or DDPM sampling) step of a README model, autograd_lite vs PyTorch CPU (float32, own processes).
 
 ``--model vae`` (the default) is ``scratchgen.cli.default_settings("vae")``: an MLP encoder 64-256-256-32 and
 decoder 16-256-256-1088 (leaky ReLU, dropout 0.3 after each hidden layer, input dropout 0.2), a categorical
@@ -16,19 +16,32 @@ Adam), on a batch of the settings' ``batch_size`` from the CLI's training set (t
 digits). The PyTorch side is the same network and the same loss written with ``torch.nn``, built from the
 config.
 
+``--model ddpm-mlp`` / ``ddpm-unet`` is the DDPM of ``scratchgen.cli.ddpm_settings("swiss_roll")`` (``TimeMLP``
+on the 2-D points) / ``ddpm_settings("digits")`` (the ``UNet`` on the digits in model space, y = x / 8 - 1 shaped
+(n, 1, 8, 8)), read at run time. Two rows each: a training step as ``Trainer._train_step`` runs it (EMA off):
+L_simple on a batch of the settings' ``batch_size`` from the CLI's training set (t ~ U{1..T}, eps ~ N(0, I),
+x_t = sqrt(alpha-bar_t) x_0 + sqrt(1 - alpha-bar_t) eps, the mean of (eps - eps_theta(x_t, t))^2), backward, an
+Adam step; and a sampling step, one step of ``diffusion.ancestral_sample`` on the evaluation's batch (2048
+points / 1000 digits): eps_theta(x_t, t) without a graph, then x_{t-1} = mu_theta(x_t, t) + sigma_t z (the
+digits' mean through the clipped x0_hat), t running down from T. The PyTorch networks repeat ours layer for
+layer (the same attribute names, so ``--check`` also compares the parameters' names): the sinusoidal embedding
+(sin then cos, frequencies 10000^(-i / half)), Linear-SiLU-Linear, a SiLU, then each layer's projection;
+GroupNorm with the same groups, the same convs (padding, stride, the 4x4 stride-2 ConvTranspose2d).
+
 Each engine runs in a worker process of its own (this script with ``--side``), started once and warmed up;
 the parent then alternates timed rounds between the workers (only one runs at a time) and prints the median
 time per step (and the CPU time per step, all threads together: on a loaded machine the 1-thread CPU time
 is the steadier measure of work). Ours runs with NumPy's BLAS limited to 1 thread (what the training loop
 does for conv models) and to 2 threads (what it does for the MLP models); the DCGAN at 1 only (its numba
-conv kernels run their own pool, numba's default thread count, as in training). PyTorch with
+conv kernels run their own pool, numba's default thread count, as in training), and so the U-Net. PyTorch with
 ``torch.set_num_threads(2)`` (``--torch-threads``).
 
-Run: ``python bench/models.py [--model vae|gan-mlp|gan-dcgan] [--elbo] [--rounds 5] [--steps 100]
+Run: ``python bench/models.py [--model vae|gan-mlp|gan-dcgan|ddpm-mlp|ddpm-unet] [--elbo] [--rounds 5] [--steps 100]
 [--torch-threads 2,1]`` (PyTorch optional: without it only ours is timed; one ratio column per PyTorch thread
 count). ``python bench/models.py [--model ...] --check`` verifies that the two sides compute the same losses
-and gradients (same weights, same noise; the VAE's dropout off); ``--parts`` also times the VAE's forward /
-backward / Adam apart.
+and gradients (same weights, same noise; the VAE's dropout off; the DDPM's weights moved off their
+initialisation, whose zero last layer would zero every other gradient, and also one sampling step from the same
+x_t with the same z); ``--parts`` also times the VAE's forward / backward / Adam apart.
 """
 from __future__ import annotations
 
@@ -45,17 +58,23 @@ import numpy as np
 
 LOG_2PI = math.log(2 * math.pi)
 GAN_DATA = {"gan-mlp": "ring", "gan-dcgan": "digits"}  # --model -> the data set of gan_settings(data)
-CASES = {"vae": ("iwae", "elbo"), "gan-mlp": ("gan-mlp",), "gan-dcgan": ("gan-dcgan",)}  # what one worker runs
-NAMES = {"iwae": "IWAE k=10", "elbo": "ELBO k=1", "gan-mlp": "GAN MLP", "gan-dcgan": "DCGAN"}
+DDPM_DATA = {"ddpm-mlp": "swiss_roll", "ddpm-unet": "digits"}  # --model -> the data set of ddpm_settings(data)
+CASES = {"vae": ("iwae", "elbo"), "gan-mlp": ("gan-mlp",), "gan-dcgan": ("gan-dcgan",),  # what one worker runs
+         "ddpm-mlp": ("ddpm-mlp", "ddpm-mlp-sample"), "ddpm-unet": ("ddpm-unet", "ddpm-unet-sample")}
+NAMES = {"iwae": "IWAE k=10", "elbo": "ELBO k=1", "gan-mlp": "GAN MLP", "gan-dcgan": "DCGAN",
+         "ddpm-mlp": "training", "ddpm-mlp-sample": "sampling", "ddpm-unet": "training", "ddpm-unet-sample": "sampling"}
+CONV_CASES = ("gan-dcgan", "ddpm-unet", "ddpm-unet-sample")  # ours at 1 BLAS thread only (numba runs the convs)
 
 
 def settings(case: str):
-    """The README model's (config, TrainConfig): ``gan_settings`` for a GAN; ``default_settings("vae")`` for
-    the VAE, with the ELBO variant's objective and k."""
-    from scratchgen.cli import default_settings, gan_settings
+    """The README model's (config, TrainConfig): ``gan_settings`` for a GAN, ``ddpm_settings`` for a DDPM (either
+    step); ``default_settings("vae")`` for the VAE, with the ELBO variant's objective and k."""
+    from scratchgen.cli import ddpm_settings, default_settings, gan_settings
 
     if case in GAN_DATA:
         return gan_settings(GAN_DATA[case])
+    if case.removesuffix("-sample") in DDPM_DATA:
+        return ddpm_settings(DDPM_DATA[case.removesuffix("-sample")])
     config, train = default_settings("vae")
     if case == "elbo":
         config = replace(config, objective="elbo", iwae_k=1)
@@ -63,10 +82,17 @@ def settings(case: str):
 
 
 def train_data(case: str) -> np.ndarray:
-    """The CLI's training set: the digits (n, 64), or the 50000 ring points (n, 2)."""
+    """The CLI's training set: the digits (n, 64), or the 50000 ring / swiss roll points (n, 2)."""
     from scratchgen.cli import load_data
 
-    return load_data(GAN_DATA.get(case, "digits"))["train"]
+    return load_data(GAN_DATA.get(case) or DDPM_DATA.get(case, "digits"))["train"]
+
+
+def sample_batch(case: str) -> int:
+    """The evaluation's sampling batch: the 2048 points of the chamfer distance, the 1000 digits of the FDD."""
+    from scratchgen.cli import N_CHAMFER, N_GENERATED_DIGITS
+
+    return N_GENERATED_DIGITS if settings(case)[0].is_image else N_CHAMFER
 
 
 def batches(n: int, size: int, seed: int = 0):
@@ -113,16 +139,18 @@ class Ours:
         self.loss.backward()
 
 
-class OursGAN:
-    """The scratchgen GAN's step: ``Trainer._train_step`` (which calls ``GAN.training_step``), EMA off."""
+class OursTrainer:
+    """The scratchgen GAN's or DDPM's step: ``Trainer._train_step`` (which calls ``GAN.training_step``; for the
+    DDPM ``training_loss``, backward, Adam), EMA off."""
 
     def __init__(self, case: str):
-        from scratchgen.models import GAN
+        from scratchgen.models import DDPM, GAN
         from scratchgen.training import Trainer
 
         config, train = settings(case)
         x = train_data(case)
-        self.trainer = Trainer(GAN(config), x, x[:1000], replace(train, ema_decay=0.0), progress=False)
+        model = (DDPM if case in DDPM_DATA else GAN)(config)
+        self.trainer = Trainer(model, x, x[:1000], replace(train, ema_decay=0.0), progress=False)
         self.x = self.trainer.train_data  # validated (and the digits flattened) as the Trainer holds them
         self.batches = batches(len(self.x), train.batch_size)
         self.n_batches = math.ceil(len(self.x) / train.batch_size)
@@ -130,6 +158,32 @@ class OursGAN:
 
     def step(self) -> None:
         self.trainer._train_step(self.x[next(self.batches)], self.n_batches)
+
+
+class OursSampler:
+    """One step of the DDPM's ``diffusion.ancestral_sample`` on the evaluation's batch; t runs down from T (and
+    starts again at T after t = 2, so every step draws z)."""
+
+    def __init__(self, case: str):
+        from scratchgen.models import DDPM
+
+        config, _ = settings(case)
+        self.model = DDPM(config)
+        self.model.eval()
+        self.sigma = np.sqrt(self.model.schedule.sigma2(config.variance))
+        self.rng = np.random.default_rng(0)
+        self.x = self.rng.standard_normal((sample_batch(case), *self.model.sample_shape))
+        self.t = config.timesteps
+        self.phases = [("step", self.step)]
+
+    def ancestral_step(self, x: np.ndarray, t: int, z: np.ndarray) -> np.ndarray:
+        """x_{t-1} = mu_theta(x_t, t) + sigma_t z, as the sampler's loop computes it."""
+        tt = np.full(len(x), t)
+        return self.model.schedule.p_mean(x, tt, self.model.predict_noise(x, tt), self.model.clip) + self.sigma[t] * z
+
+    def step(self) -> None:
+        self.x = self.ancestral_step(self.x, self.t, self.rng.standard_normal(self.x.shape))
+        self.t = self.t - 1 if self.t > 2 else self.model.config.timesteps
 
 
 # ----- PyTorch ----------------------------------------------------------------------------------------------
@@ -252,6 +306,91 @@ def torch_gan(config):
     return GAN()
 
 
+def torch_ddpm(config):
+    """The DDPM's eps_theta(x_t, t) in ``torch.nn``: ``TimeMLP`` or ``UNet`` (with ``TimeEmbedding`` and
+    ``ResidualBlock``) as ``DDPM`` builds them, the same attributes in the same order, so the parameters come in
+    ours' order and under ours' names."""
+    import torch
+    from torch import nn
+
+    c = config
+
+    def group_norm(channels):
+        return nn.GroupNorm(min(c.groups, channels), channels)
+
+    class TimeEmbedding(nn.Module):
+        def __init__(self, dim):
+            super().__init__()
+            self.dim, self.first, self.second, self.act = dim, nn.Linear(dim, dim), nn.Linear(dim, dim), nn.SiLU()
+
+        def forward(self, t):
+            half = self.dim // 2  # sinusoidal_embedding: sin then cos, w_i = 10000^(-i / half), in float64
+            angles = t.double()[:, None] * 10_000.0 ** (-torch.arange(half, dtype=torch.float64) / half)
+            code = torch.cat([angles.sin(), angles.cos()], dim=1).float()
+            return self.second(self.act(self.first(code)))
+
+    class TimeMLP(nn.Module):
+        def __init__(self):
+            super().__init__()
+            hidden = list(c.hidden)
+            self.time, self.inp = TimeEmbedding(c.time_dim), nn.Linear(c.data_dim, hidden[0])
+            self.layers = [nn.Linear(a, b) for a, b in zip(hidden[:1] + hidden[:-1], hidden)]
+            self.time_proj = [nn.Linear(c.time_dim, h) for h in hidden]
+            for i, (layer, proj) in enumerate(zip(self.layers, self.time_proj)):
+                setattr(self, f"layer{i}", layer)
+                setattr(self, f"time_proj{i}", proj)
+            self.out, self.act = nn.Linear(hidden[-1], c.data_dim), nn.SiLU()
+
+        def forward(self, x, t):
+            e = self.act(self.time(t))
+            h = self.inp(x)
+            for layer, proj in zip(self.layers, self.time_proj):
+                h = self.act(layer(h) + proj(e))
+            return self.out(h)
+
+    class ResidualBlock(nn.Module):
+        def __init__(self, c_in, c_out):
+            super().__init__()
+            self.norm1, self.conv1 = group_norm(c_in), nn.Conv2d(c_in, c_out, 3, padding=1)
+            self.time = nn.Linear(c.time_dim, c_out)
+            self.norm2, self.conv2 = group_norm(c_out), nn.Conv2d(c_out, c_out, 3, padding=1)
+            self.skip = nn.Conv2d(c_in, c_out, 1) if c_in != c_out else None
+            self.act = nn.SiLU()
+
+        def forward(self, x, e):
+            h = self.conv1(self.act(self.norm1(x))) + self.time(e)[:, :, None, None]
+            h = self.conv2(self.act(self.norm2(h)))
+            return h + (self.skip(x) if self.skip is not None else x)
+
+    class UNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            w = c.channels
+            self.time, self.inp = TimeEmbedding(c.time_dim), nn.Conv2d(1, w, 3, padding=1)
+            self.block_high = ResidualBlock(w, w)
+            self.down = nn.Conv2d(w, 2 * w, 4, stride=2, padding=1)
+            self.block_low1, self.block_low2 = ResidualBlock(2 * w, 2 * w), ResidualBlock(2 * w, 2 * w)
+            self.up = nn.ConvTranspose2d(2 * w, w, 4, stride=2, padding=1)
+            self.block_out, self.norm_out = ResidualBlock(2 * w, w), group_norm(w)
+            self.out, self.act = nn.Conv2d(w, 1, 3, padding=1), nn.SiLU()
+
+        def forward(self, x, t):
+            e = self.act(self.time(t))
+            high = self.block_high(self.inp(x), e)
+            low = self.block_low2(self.block_low1(self.down(high), e), e)
+            h = self.block_out(torch.cat([self.up(low), high], dim=1), e)
+            return self.out(self.act(self.norm_out(h)))
+
+    return UNet() if c.architecture == "unet" else TimeMLP()
+
+
+def torch_update(loss, optimizer) -> None:
+    loss.item()  # ours checks every loss for NaN before using it
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+
+
 class Torch:
     def __init__(self, objective: str, threads: int = 2):
         import torch
@@ -304,21 +443,74 @@ class TorchGAN:
 
     def step(self) -> None:
         real = self.x[self.torch.from_numpy(next(self.batches))]
-        self.update(self.model.discriminator_loss(real, self.torch.randn(self.noise_shape)), self.d_optimizer)
-        self.update(self.model.generator_loss(self.torch.randn(self.noise_shape)), self.g_optimizer)
+        torch_update(self.model.discriminator_loss(real, self.torch.randn(self.noise_shape)), self.d_optimizer)
+        torch_update(self.model.generator_loss(self.torch.randn(self.noise_shape)), self.g_optimizer)
 
-    @staticmethod
-    def update(loss, optimizer) -> None:
-        loss.item()  # ours checks every loss for NaN before using it
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+
+class TorchDDPM:
+    """The DDPM's training step (L_simple, backward, Adam) or, for a ``-sample`` case, one ancestral step on the
+    evaluation's batch, t running down as ``OursSampler``'s; the schedule's numbers are ours'."""
+
+    def __init__(self, case: str, threads: int = 2):
+        import torch
+
+        from scratchgen.models import DDPM
+
+        torch.set_num_threads(threads)
+        torch.manual_seed(0)
+        self.torch = torch
+        config, train = settings(case)
+        ours = DDPM(config)
+        self.net, self.schedule, self.clip, self.T = torch_ddpm(config), ours.schedule, config.clip_x0, config.timesteps
+        copy_weights(ours.net, self.net)  # ours' initial weights (asserting the same layer shapes)
+        self.sigma = np.sqrt(self.schedule.sigma2(config.variance))
+        self.root_a, self.root_1ma = (torch.from_numpy(np.sqrt(a).astype(np.float32))  # as ours casts them
+                                      for a in (self.schedule.alpha_bars, 1 - self.schedule.alpha_bars))
+        if case.endswith("-sample"):
+            self.x, self.t = torch.randn(sample_batch(case), *ours.sample_shape), self.T
+            self.phases = [("step", self.sample_step)]
+        else:
+            self.x = torch.from_numpy(ours.to_model_space(train_data(case)).astype(np.float32))
+            self.batches = batches(len(self.x), train.batch_size)
+            self.optimizer = torch.optim.Adam(self.net.parameters(), lr=train.lr)
+            self.phases = [("step", self.train_step)]
+
+    def loss(self, x0, t, eps):
+        """L_simple at the given t and eps: x_t = sqrt(alpha-bar_t) x_0 + sqrt(1 - alpha-bar_t) eps."""
+        shape = (-1,) + (1,) * (x0.dim() - 1)
+        xt = x0 * self.root_a[t].reshape(shape) + eps * self.root_1ma[t].reshape(shape)
+        residual = self.net(xt, t) - eps
+        return (residual * residual).mean()
+
+    def ancestral_step(self, x, t: int, z):
+        """x_{t-1} = mu_theta(x_t, t) + sigma_t z, mu_theta through the clipped x0_hat for the digits."""
+        s = self.schedule
+        a, alpha = float(s.alpha_bars[t]), float(s.alphas[t])
+        with self.torch.no_grad():
+            eps = self.net(x, self.torch.full((len(x),), t))
+            if self.clip:
+                x0 = ((x - math.sqrt(1 - a) * eps) / math.sqrt(a)).clamp(-1.0, 1.0)
+                mean = float(s.posterior_x0_coef[t]) * x0 + float(s.posterior_xt_coef[t]) * x
+            else:
+                mean = (x - (1 - alpha) / math.sqrt(1 - a) * eps) / math.sqrt(alpha)
+            return mean + float(self.sigma[t]) * z
+
+    def train_step(self) -> None:
+        x0 = self.x[self.torch.from_numpy(next(self.batches))]
+        t = self.torch.randint(1, self.T + 1, (len(x0),))
+        torch_update(self.loss(x0, t, self.torch.randn_like(x0)), self.optimizer)
+
+    def sample_step(self) -> None:
+        self.x = self.ancestral_step(self.x, self.t, self.torch.randn_like(self.x))
+        self.t = self.t - 1 if self.t > 2 else self.T
 
 
 # ----- the worker -------------------------------------------------------------------------------------------
 def make_engine(side: str, case: str, threads: int):
-    if case in GAN_DATA:
-        return OursGAN(case) if side == "ours" else TorchGAN(case, threads)
+    if case.endswith("-sample"):
+        return OursSampler(case) if side == "ours" else TorchDDPM(case, threads)
+    if case in GAN_DATA or case in DDPM_DATA:
+        return OursTrainer(case) if side == "ours" else (TorchGAN if case in GAN_DATA else TorchDDPM)(case, threads)
     return Ours(case) if side == "ours" else Torch(case, threads)
 
 
@@ -392,6 +584,17 @@ def title(model: str, rounds: int, steps: int) -> str:
     config, train = settings(CASES[model][0])
     if model == "vae":
         what = f"VAE training step (MLP 64-256-256, latent 16, categorical, batch {train.batch_size}, Adam)"
+    elif model in DDPM_DATA:
+        c = config
+        if c.architecture == "unet":
+            import numba
+
+            net = (f"U-Net {c.channels}/{2 * c.channels} channels, GroupNorm {c.groups}, numba "
+                   f"{numba.config.NUMBA_NUM_THREADS} threads")
+        else:
+            net = f"TimeMLP {'-'.join(map(str, (c.data_dim, *c.hidden, c.data_dim)))}"
+        what = (f"DDPM on {c.data} ({net}, time embedding {c.time_dim}; T {c.timesteps}): a training step "
+                f"(batch {train.batch_size}, Adam) and an ancestral sampling step (batch {sample_batch(model)})")
     else:
         c = config
         if c.architecture == "dcgan":
@@ -414,7 +617,7 @@ def header(first: str, torch_threads: list[int]) -> str:
 
 def benchmark(case: str, rounds: int, steps: int, parts: bool, torch_threads: list[int]) -> None:
     """One table row per side; ours' rows end with ours / PyTorch (median wall-clock) for each PyTorch row."""
-    ours_threads = (1,) if case == "gan-dcgan" else (1, 2)  # numba's conv pool and BLAS's would fight
+    ours_threads = (1,) if case in CONV_CASES else (1, 2)  # numba's conv pool and BLAS's would fight
     specs = [(f"ours, {plural(n, 'BLAS thread')}", "ours", n) for n in ours_threads]
     specs += [(f"PyTorch, {plural(n, 'thread')}", "torch", n) for n in torch_threads]
     workers = [Worker(label, side, case, threads) for label, side, threads in specs]
@@ -447,8 +650,9 @@ def copy_weights(ours, theirs) -> None:
             b.copy_(torch.from_numpy(a.numpy()))
 
 
-def compare(label: str, loss, loss_t, ours, theirs) -> None:
-    """Print and assert that the losses and every parameter gradient of the two modules agree (float32)."""
+def compare(label: str, loss, loss_t, ours, theirs, tol: float = 1e-3) -> None:
+    """Print and assert that the losses and every parameter gradient of the two modules agree (float32: each
+    gradient to ``tol`` of its largest entry)."""
     worst = 0.0
     for a, b in zip(ours.parameters(), theirs.parameters(), strict=True):
         g, gt = a.grad.numpy(), b.grad.numpy()
@@ -456,8 +660,8 @@ def compare(label: str, loss, loss_t, ours, theirs) -> None:
     loss, loss_t = float(loss.item()), float(loss_t.item())
     print(f"{label}: loss ours {loss:.5f}, torch {loss_t:.5f}; largest gradient difference {worst:.1e} "
           "(relative to each tensor's largest entry)")
-    assert abs(loss - loss_t) < 1e-3 * max(abs(loss_t), 1.0)
-    assert worst < 1e-3
+    assert abs(loss - loss_t) < tol * max(abs(loss_t), 1.0)
+    assert worst < tol
 
 
 def check_vae(objective: str) -> None:
@@ -511,6 +715,36 @@ def check_gan(case: str) -> None:
     assert all(p.grad is None for p in [*ours.discriminator.parameters(), *theirs.discriminator.parameters()])
 
 
+def check_ddpm(case: str) -> None:
+    """Same weights, moved off their initialisation (the zero last layer would zero every other gradient), same t
+    and eps: L_simple and every gradient agree (and the parameters' names); then one ancestral step from the same
+    x_t with the same z, at t = T / 2 (the digits' x0_hat mostly clipped there)."""
+    import torch
+
+    ours, theirs = OursSampler(f"{case}-sample"), TorchDDPM(case)
+    model, net = ours.model, ours.model.net
+    rng = np.random.default_rng(1)
+    for p in net.parameters():
+        p.data = p.data + (0.05 * rng.standard_normal(p.shape)).astype(p.dtype)
+    assert [name for name, _ in net.named_parameters()] == [name for name, _ in theirs.net.named_parameters()]
+    copy_weights(net, theirs.net)
+    x = model.check_data(train_data(case)[:settings(case)[1].batch_size])
+    loss = model.training_loss(model.to_tensor(x), np.random.default_rng(0))
+    loss.backward()
+    draws, x0 = np.random.default_rng(0), model.to_model_space(x)  # what ours draws from seed 0: t, then eps
+    t, eps = draws.integers(1, theirs.T + 1, size=len(x)), draws.standard_normal(x0.shape)
+    loss_t = theirs.loss(*(torch.from_numpy(a) for a in (x0.astype(np.float32), t, eps.astype(np.float32))))
+    loss_t.backward()
+    compare(f"{case} L_simple", loss, loss_t, net, theirs.net, tol=1e-4)
+    xt, z = (rng.standard_normal(ours.x.shape).astype(np.float32) for _ in "xz")
+    step = ours.ancestral_step(xt.astype(np.float64), theirs.T // 2, z)
+    step_t = theirs.ancestral_step(torch.from_numpy(xt), theirs.T // 2, torch.from_numpy(z)).numpy()
+    worst = float(np.abs(step - step_t).max() / np.abs(step).max())
+    print(f"{case} ancestral step at t = {theirs.T // 2}: largest difference {worst:.1e} (relative to the largest "
+          "|x_{t-1}|)")
+    assert worst < 1e-4
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", choices=tuple(CASES), default="vae", help="the README model (default vae)")
@@ -534,15 +768,15 @@ def main() -> None:
     if args.check:
         if not torch_available:
             sys.exit("--check needs PyTorch (pip install torch==2.13.0)")
-        for case in CASES[args.model]:
-            (check_gan if case in GAN_DATA else check_vae)(case)
+        for case in CASES[args.model][:1 if args.model in DDPM_DATA else None]:  # check_ddpm does both steps
+            (check_gan if case in GAN_DATA else check_ddpm if case in DDPM_DATA else check_vae)(case)
         return
     if not torch_available:
         print("PyTorch is not installed (pip install torch==2.13.0): timing autograd_lite only")
     print(title(args.model, args.rounds, args.steps))
     torch_threads = [int(n) for n in args.torch_threads.split(",")] if torch_available else []
-    print(header("objective" if args.model == "vae" else "model", torch_threads))
-    for case in CASES[args.model][:2 if args.elbo else 1]:
+    print(header({"vae": "objective"}.get(args.model, "step" if args.model in DDPM_DATA else "model"), torch_threads))
+    for case in CASES[args.model][:1 if args.model == "vae" and not args.elbo else None]:
         benchmark(case, args.rounds, args.steps, args.parts, torch_threads)
 
 
