@@ -137,7 +137,7 @@ class TimeMLP(nn.Module):
     level (the 2-D denoiser must change its shape completely between t = 1 and t = T)."""
 
     def __init__(self, data_dim: int = 2, hidden: Sequence[int] = (128, 128, 128, 128), time_dim: int = 128,
-                 rng: np.random.Generator | int | None = None, dtype: Any = None):
+                 rng: np.random.Generator | int | None = None, dtype: Any = None, out_dim: int | None = None):
         super().__init__()
         rng = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
         hidden = [int(h) for h in hidden]
@@ -150,7 +150,7 @@ class TimeMLP(nn.Module):
         for i, (layer, proj) in enumerate(zip(self.layers, self.time_proj)):
             setattr(self, f"layer{i}", layer)
             setattr(self, f"time_proj{i}", proj)
-        self.out = nn.Linear(hidden[-1], data_dim, rng=rng, dtype=dtype)
+        self.out = nn.Linear(hidden[-1], data_dim if out_dim is None else out_dim, rng=rng, dtype=dtype)
         nn.init.zeros_(self.out.weight)  # start as eps_theta = 0: the loss starts at E|eps|^2 = d
         self.act = nn.SiLU()
 

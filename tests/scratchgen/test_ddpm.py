@@ -210,8 +210,8 @@ def test_gaussian_kl():
 
 
 def tiny_digit_model(**overrides):
-    config = DDPMConfig(data="digits", architecture="unet", channels=8, time_dim=16, timesteps=20, clip_x0=True,
-                        **overrides)
+    config = DDPMConfig(**{"data": "digits", "architecture": "unet", "channels": 8, "time_dim": 16, "timesteps": 20,
+                           "clip_x0": True, **overrides})
     return DDPM(config)
 
 
@@ -278,3 +278,40 @@ def test_config_is_validated():
         DDPMConfig(beta_start=0.1, beta_end=0.01)
     with pytest.raises(ValueError, match="sampler"):
         DDPM(DDPMConfig(hidden=(8,), time_dim=8)).sample(3, sampler="euler")
+
+
+def test_the_levels_denoiser_is_exact_as_the_noise_vanishes():
+    """With x_0 on the 17 levels and sigma_t far below their spacing, Bayes' rule alone (the network's logits
+    still zero) recovers x_0, hence eps, exactly; the plain eps-network at zero predicts eps = 0."""
+    rng = np.random.default_rng(0)
+    x0_levels = rng.integers(0, 17, (8, 64))
+    for parameterization, tolerance in (("levels", 1e-8), ("eps", None)):
+        model = tiny_digit_model(parameterization=parameterization, timesteps=1000)
+        x0 = model.to_model_space(x0_levels)
+        t = np.full(8, 1)
+        eps = rng.standard_normal(x0.shape)
+        error = np.mean((model.predict_noise(model.schedule.q_sample(x0, t, eps), t) - eps) ** 2)
+        if tolerance is None:
+            assert error > 0.5
+        else:
+            assert error < tolerance
+
+
+def test_the_levels_denoiser_is_differentiable_in_x_t():
+    """The guidance and inverse-problem samplers differentiate eps_theta through x_t."""
+    import autograd_lite as al
+    from autograd_lite import Tensor
+
+    model = tiny_digit_model(parameterization="levels")
+    model.to(np.float64)
+    xt = Tensor(np.random.default_rng(1).standard_normal((2, 1, 8, 8)) * 0.5, requires_grad=True)
+    t = np.array([3, 15])
+    (g,) = al.grad(model.eps_theta(xt, t).sum(), xt)
+    h = 1e-6
+    bump = np.zeros((2, 1, 8, 8))
+    bump[1, 0, 3, 4] = h
+    up, down = model.predict_noise(xt.numpy() + bump, t), model.predict_noise(xt.numpy() - bump, t)
+    numeric = (up.sum() - down.sum()) / (2 * h)
+    np.testing.assert_allclose(g.numpy()[1, 0, 3, 4], numeric, rtol=1e-5)
+    with pytest.raises(ValueError, match="levels"):
+        DDPMConfig(data="ring", parameterization="levels")
