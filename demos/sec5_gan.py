@@ -23,7 +23,7 @@ samples are sharp (a mode counts as covered as soon as one sample lands within 0
 high-quality fraction is what tells a cloud from a ring). The DCGAN's digits are still one collapsed
 glyph. The README's default run (``scratchgen train gan``: 100 epochs of 196 steps on the ring, 300 epochs
 of the digits) trains far longer: on the ring it reaches all 8 modes with 94.4% of the samples high
-quality (mean of seeds 0-4, ``bench/gan_modes.py``).
+quality (mean of seeds 0-4, ``bench/results.py``).
 
 What the figures draw is the generator being trained, the G that D is playing against (so the surface and
 the points belong together). The Trainer also keeps an EMA of G's weights (decay 0.999), the weights that
