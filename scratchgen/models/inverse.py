@@ -1,0 +1,154 @@
+"""Linear inverse problems on the 8x8 digits: y = A x + noise, with A a small linear operator.
+
+Each operator acts on images in the DDPM's model space (N, 1, 8, 8), values y = pixel / 8 - 1 in [-1, 1], and
+works on NumPy arrays and on engine Tensors alike (so a sampler can differentiate ||y - A x0_hat||^2 through
+the denoiser). Each has its adjoint A^T written out, <A x, y> = <x, A^T y>, which the tests check.
+
+* ``PixelMask`` (inpainting): (A x)_i = m_i x_i, m a 0/1 mask of the observed pixels; A^T = A.
+* ``AveragePool`` (super-resolution): 2x2 averages, 8x8 -> 4x4; A^T spreads each value / 4 over its 2x2 block.
+* ``GaussianBlur``: convolution with a normalised Gaussian kernel, zero padding; A^T is the convolution with
+  the flipped kernel (the same kernel: it is symmetric), as a transposed convolution for zero padding.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autograd_lite import Tensor, ops
+
+Image = Any  # a NumPy array or an engine Tensor of shape (N, 1, 8, 8)
+
+
+def _is_tensor(x: Any) -> bool:
+    return isinstance(x, Tensor)
+
+
+class LinearOperator:
+    """A linear map A on (N, 1, 8, 8) images: ``forward`` (A x), ``adjoint`` (A^T y), ``observed_shape``."""
+
+    name = "operator"
+    observed_shape: tuple[int, ...] = (1, 8, 8)
+
+    def forward(self, x: Image) -> Image:
+        raise NotImplementedError
+
+    def adjoint(self, y: Image) -> Image:
+        raise NotImplementedError
+
+    def __call__(self, x: Image) -> Image:
+        return self.forward(x)
+
+
+class PixelMask(LinearOperator):
+    """Inpainting: keep the pixels where ``mask`` is 1 (a (8, 8) or (N, 1, 8, 8) 0/1 array)."""
+
+    name = "inpaint"
+
+    def __init__(self, mask: np.ndarray):
+        mask = np.asarray(mask, dtype=np.float64)
+        if not np.all((mask == 0) | (mask == 1)):
+            raise ValueError("mask must hold 0 (missing) and 1 (observed) only")
+        self.mask = mask.reshape(-1, 1, 8, 8) if mask.size % 64 == 0 else mask
+        if self.mask.shape[1:] != (1, 8, 8):
+            raise ValueError(f"mask must have shape (8, 8) or (N, 1, 8, 8), got {mask.shape}")
+
+    @classmethod
+    def lower_half(cls) -> PixelMask:
+        """The upper four rows observed, the lower four missing (the issue's ``inpaint_accuracy`` task)."""
+        mask = np.ones((8, 8))
+        mask[4:] = 0
+        return cls(mask)
+
+    def forward(self, x: Image) -> Image:
+        if _is_tensor(x):
+            return x * Tensor(self.mask.astype(x.dtype))
+        return np.asarray(x) * self.mask
+
+    adjoint = forward  # a projection: A^T = A
+
+
+class AveragePool(LinearOperator):
+    """Super-resolution's forward model: (A x)[i, j] = mean of the 2x2 block x[2i:2i+2, 2j:2j+2]; 8x8 -> 4x4."""
+
+    name = "superres"
+    observed_shape = (1, 4, 4)
+
+    def forward(self, x: Image) -> Image:
+        if _is_tensor(x):
+            return ops.avg_pool2d(x, 2)
+        x = np.asarray(x)
+        return x.reshape(len(x), 1, 4, 2, 4, 2).mean(axis=(3, 5))
+
+    def adjoint(self, y: Image) -> Image:
+        """A^T y: each low-resolution value / 4 copied to its 2x2 block."""
+        if _is_tensor(y):
+            return ops.upsample_nearest2d(y, 2) * 0.25
+        return np.repeat(np.repeat(np.asarray(y), 2, axis=2), 2, axis=3) * 0.25
+
+    def upsample_bilinear(self, y: np.ndarray) -> np.ndarray:
+        """The bilinear baseline: 4x4 -> 8x8 with the pixel centres aligned (half-pixel offsets, edges clamped)."""
+        y = np.asarray(y, dtype=np.float64)
+        centres = (np.arange(8) + 0.5) / 2 - 0.5          # high-res pixel centres in low-res coordinates
+        lo = np.clip(np.floor(centres).astype(int), 0, 3)
+        hi = np.clip(lo + 1, 0, 3)
+        w = np.clip(centres - lo, 0, 1)
+        rows = y[:, :, lo, :] * (1 - w)[:, None] + y[:, :, hi, :] * w[:, None]
+        return rows[:, :, :, lo] * (1 - w) + rows[:, :, :, hi] * w
+
+    def upsample_nearest(self, y: np.ndarray) -> np.ndarray:
+        """The nearest-neighbour baseline: each low-resolution value copied to its 2x2 block."""
+        return np.repeat(np.repeat(np.asarray(y, dtype=np.float64), 2, axis=2), 2, axis=3)
+
+
+def gaussian_kernel(sigma: float, size: int) -> np.ndarray:
+    """k[p, q] proportional to exp(-((p - c)^2 + (q - c)^2) / (2 sigma^2)), c the centre, summing to 1."""
+    if not sigma > 0 or size < 1 or size % 2 == 0:
+        raise ValueError(f"need sigma > 0 and an odd size, got sigma={sigma}, size={size}")
+    r = np.arange(size) - size // 2
+    k = np.exp(-(r[:, None] ** 2 + r[None, :] ** 2) / (2 * sigma**2))
+    return k / k.sum()
+
+
+class GaussianBlur(LinearOperator):
+    """Deblurring's forward model: (A x) = k * x, a ``size`` x ``size`` Gaussian of std ``sigma`` pixels, zero
+    padding (same size out)."""
+
+    name = "deblur"
+
+    def __init__(self, sigma: float = 1.0, size: int = 5):
+        self.sigma, self.size = float(sigma), int(size)
+        self.kernel = gaussian_kernel(self.sigma, self.size)
+
+    def _weight(self, dtype: Any) -> Tensor:
+        return Tensor(self.kernel.reshape(1, 1, self.size, self.size).astype(dtype))
+
+    def forward(self, x: Image) -> Image:
+        if _is_tensor(x):
+            return ops.conv2d(x, self._weight(x.dtype), padding=self.size // 2)
+        return self._numpy(np.asarray(x, dtype=np.float64), self.kernel)
+
+    def adjoint(self, y: Image) -> Image:
+        """A^T y: the correlation with the flipped kernel (for this symmetric kernel, the same blur)."""
+        if _is_tensor(y):
+            return ops.conv_transpose2d(y, self._weight(y.dtype), padding=self.size // 2)
+        return self._numpy(np.asarray(y, dtype=np.float64), self.kernel[::-1, ::-1])
+
+    def _numpy(self, x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+        """out[i, j] = sum_{p,q} kernel[p, q] x[i + p - c, j + q - c] with zeros outside the image."""
+        c = self.size // 2
+        padded = np.pad(x, ((0, 0), (0, 0), (c, c), (c, c)))
+        out = np.zeros_like(x)
+        for p in range(self.size):
+            for q in range(self.size):
+                out += kernel[p, q] * padded[:, :, p:p + 8, q:q + 8]
+        return out
+
+
+OPERATORS = {"inpaint": PixelMask.lower_half, "superres": AveragePool, "deblur": GaussianBlur}
+
+
+def psnr(restored: np.ndarray, truth: np.ndarray, peak: float = 16.0) -> float:
+    """Peak signal-to-noise ratio in dB on the 0..16 scale: 10 log10(peak^2 / MSE), the MSE over all pixels."""
+    mse = float(np.mean((np.asarray(restored, dtype=np.float64) - np.asarray(truth, dtype=np.float64)) ** 2))
+    return float("inf") if mse == 0 else 10.0 * np.log10(peak**2 / mse)
