@@ -244,6 +244,15 @@ def _blas_limit(threads: int, model: nn.Module):
     return threadpool_limits(threads, user_api="blas")
 
 
+def _rows(data: Any, index: Any) -> Any:
+    """Rows of a data set: an array, or a tuple of arrays indexed together (a conditional model's (x, labels))."""
+    return tuple(a[index] for a in data) if isinstance(data, tuple) else data[index]
+
+
+def _length(data: Any) -> int:
+    return len(data[0]) if isinstance(data, tuple) else len(data)
+
+
 class Trainer:
     """Trains ``model`` on ``train_data`` with early stopping on ``validation_data``.
 
@@ -433,7 +442,7 @@ class Trainer:
         model holds the best weights on validation (the last ones if stopped before any validation)."""
         from tqdm.auto import tqdm
 
-        c, n = self.config, len(self.train_data)
+        c, n = self.config, _length(self.train_data)
         n_batches = math.ceil(n / c.batch_size)
         start = time.perf_counter() - self.result.seconds
         bar = tqdm(total=c.epochs, initial=self.epoch, disable=not self.progress, unit="epoch", leave=False,
@@ -450,7 +459,7 @@ class Trainer:
                             return self._finish(start, save=True)
                         idx = self.permutation[self.step_in_epoch * c.batch_size:
                                                (self.step_in_epoch + 1) * c.batch_size]
-                        value = self._train_step(self.train_data[idx], n_batches)
+                        value = self._train_step(_rows(self.train_data, idx), n_batches)
                         if self.callback is not None:
                             self.callback(self, self.step, value)
                     stop = self._end_epoch(n_batches)

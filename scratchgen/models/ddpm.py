@@ -65,8 +65,9 @@ class DDPMConfig:
     ``beta_end``) or ``"cosine"``. ``variance``: the sampler's sigma_t^2, ``"beta"`` or ``"posterior"``.
     ``clip_x0``: keep x0_hat inside [-1, 1] while sampling the digits. ``parameterization``: ``"eps"`` (the
     network is eps_theta) or ``"levels"`` (digits: eps_theta from the network's distribution over the 17 grey
-    levels, see the module docstring). ``validation_draws``: noise draws per validation point for the
-    validation L_simple.
+    levels, see the module docstring). ``num_classes`` > 0 makes a class-conditional model (data: (x, labels)),
+    trained with the label replaced by the null label with probability ``label_dropout`` (classifier-free
+    guidance). ``validation_draws``: noise draws per validation point for the validation L_simple.
     """
 
     kind: str = "ddpm"
@@ -83,6 +84,8 @@ class DDPMConfig:
     variance: str = "beta"
     clip_x0: bool = False
     parameterization: str = "eps"
+    num_classes: int = 0
+    label_dropout: float = 0.1
     seed: int = 0
     validation_draws: int = 4
 
@@ -120,6 +123,10 @@ def check_ddpm_config(config: DDPMConfig) -> None:
         value = getattr(config, name)
         if not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if not isinstance(config.num_classes, (int, np.integer)) or config.num_classes < 0:
+        raise ValueError(f"num_classes must be an integer >= 0 (0: unconditional), got {config.num_classes!r}")
+    if not 0 <= config.label_dropout < 1:
+        raise ValueError(f"label_dropout must be in [0, 1), got {config.label_dropout}")
     if config.time_dim % 2:
         raise ValueError(f"time_dim must be even (sin and cos pairs), got {config.time_dim}")
     if not config.hidden or min(config.hidden) < 1:
@@ -177,10 +184,11 @@ class DDPM(nn.Module):
         rng = np.random.default_rng(config.seed)
         outputs = len(LEVELS) if config.parameterization == "levels" else 1  # per pixel / coordinate
         if config.architecture == "unet":
-            self.net = UNet(1, config.channels, config.time_dim, config.groups, out_channels=outputs, rng=rng)
+            self.net = UNet(1, config.channels, config.time_dim, config.groups, out_channels=outputs, rng=rng,
+                            num_classes=config.num_classes)
         else:
             self.net = TimeMLP(config.data_dim, config.hidden, config.time_dim, rng=rng,
-                               out_dim=outputs * config.data_dim)
+                               out_dim=outputs * config.data_dim, num_classes=config.num_classes)
 
     @property
     def dtype(self) -> Any:
@@ -198,11 +206,33 @@ class DDPM(nn.Module):
         return (-1.0, 1.0) if self.config.clip_x0 else None
 
     # ----- data -----
-    def check_data(self, x: Any, name: str = "x") -> np.ndarray:
-        """Validated data space: (n, 2) finite points, or digits (n, 8, 8) / (n, 64) with values in 0..16."""
+    @property
+    def conditional(self) -> bool:
+        return self.config.num_classes > 0
+
+    def check_data(self, x: Any, name: str = "x") -> Any:
+        """Validated data space: (n, 2) finite points, or digits (n, 8, 8) / (n, 64) with values in 0..16; for a
+        conditional model the pair (x, labels), labels integers in 0..num_classes - 1."""
         from scratchgen.models.gan import check_points_or_digits
 
-        return check_points_or_digits(x, name, self.config.is_image)
+        if not self.conditional:
+            return check_points_or_digits(x, name, self.config.is_image)
+        if not isinstance(x, tuple) or len(x) != 2:
+            raise ValueError(f"{name} must be a pair (x, labels) for a class-conditional model")
+        points = check_points_or_digits(x[0], name, self.config.is_image)
+        return points, self.check_labels(x[1], len(points), f"{name} labels")
+
+    def check_labels(self, labels: Any, n: int, name: str = "labels") -> np.ndarray:
+        """Class labels as int64, one per sample, each in 0..num_classes - 1."""
+        a = np.asarray(labels)
+        if a.ndim == 0:
+            a = np.full(n, a)
+        if a.shape != (n,) or (a.dtype.kind not in "iu" and not np.all(a == np.round(a))):
+            raise ValueError(f"{name} must be {n} whole numbers, got shape {a.shape}")
+        a = a.astype(np.int64)
+        if a.size and (a.min() < 0 or a.max() >= self.config.num_classes):
+            raise ValueError(f"{name} must lie in 0..{self.config.num_classes - 1}")
+        return a
 
     def to_model_space(self, x: np.ndarray) -> np.ndarray:
         """Data -> model space (float64): digits y = x / 8 - 1 shaped as ``sample_shape``; points unchanged."""
@@ -218,13 +248,17 @@ class DDPM(nn.Module):
         levels = np.clip(np.round((np.asarray(y) + 1.0) * (MAX_PIXEL / 2)), 0, MAX_PIXEL)
         return levels.reshape(len(levels), *IMAGE_SHAPE).astype(np.float64)
 
-    def to_tensor(self, x: np.ndarray) -> Tensor:
+    def to_tensor(self, x: Any) -> Any:
+        """Model-space Tensor of the data; for a conditional model (Tensor, labels)."""
+        if self.conditional:
+            return Tensor(self.to_model_space(x[0]).astype(self.dtype)), np.asarray(x[1])
         return Tensor(self.to_model_space(x).astype(self.dtype))
 
     # ----- the denoiser -----
-    def eps_theta(self, xt: Tensor, t: np.ndarray) -> Tensor:
-        """eps_theta(x_t, t) in model space, a Tensor (differentiable in the weights and in x_t)."""
-        out = self.net(xt, t)
+    def eps_theta(self, xt: Tensor, t: np.ndarray, labels: Any = None) -> Tensor:
+        """eps_theta(x_t, t[, label]) in model space, a Tensor (differentiable in the weights and in x_t);
+        a conditional model without labels is asked with the null label (its unconditional half)."""
+        out = self.net(xt, t, labels) if self.conditional else self.net(xt, t)
         if self.config.parameterization == "eps":
             return out
         return self.eps_from_levels(xt, t, out)
@@ -243,23 +277,40 @@ class DDPM(nn.Module):
         eps = (x - x0 * Tensor(np.sqrt(a).astype(self.dtype))) * Tensor((1 / np.sqrt(1 - a)).astype(self.dtype))
         return eps.reshape(*xt.shape)
 
-    def predict_noise(self, xt: np.ndarray, t: np.ndarray) -> np.ndarray:
-        """eps_theta(x_t, t) on NumPy arrays in model space (no graph): the ``denoiser`` the samplers call."""
-        with al.no_grad():
-            return self.eps_theta(Tensor(np.asarray(xt, dtype=self.dtype)), np.asarray(t)).numpy().astype(np.float64)
+    def predict_noise(self, xt: np.ndarray, t: np.ndarray, labels: Any = None, guidance: float = 0.0) -> np.ndarray:
+        """eps_theta(x_t, t) on NumPy arrays in model space (no graph): the ``denoiser`` the samplers call.
 
-    def noise_prediction_loss(self, x0: Tensor, rng: np.random.Generator) -> Tensor:
-        """L_simple on a batch: mean over samples and coordinates of (eps - eps_theta(x_t, t))^2."""
+        With ``labels`` and ``guidance`` w (classifier-free guidance, Ho & Salimans 2022):
+        eps~ = (1 + w) eps_theta(x_t, t, label) - w eps_theta(x_t, t, null); w = 0 is the conditional model,
+        w > 0 trades diversity for fidelity to the label. Both halves run as one batch."""
+        xt, t = np.asarray(xt, dtype=self.dtype), np.asarray(t)
+        with al.no_grad():
+            if labels is None or not guidance:
+                return self.eps_theta(Tensor(xt), t, labels).numpy().astype(np.float64)
+            null = np.full(len(xt), self.config.num_classes)
+            both = self.eps_theta(Tensor(np.concatenate([xt, xt])), np.concatenate([t, t]),
+                                  np.concatenate([np.asarray(labels), null])).numpy().astype(np.float64)
+        conditional, unconditional = both[:len(xt)], both[len(xt):]
+        return (1 + guidance) * conditional - guidance * unconditional
+
+    def noise_prediction_loss(self, x0: Tensor, rng: np.random.Generator, labels: Any = None) -> Tensor:
+        """L_simple on a batch: mean over samples and coordinates of (eps - eps_theta(x_t, t))^2; with labels,
+        each is replaced by the null label with probability ``label_dropout`` (so one network learns both the
+        conditional and the unconditional eps, as classifier-free guidance needs)."""
         n = x0.shape[0]
+        if labels is not None:
+            labels = np.where(rng.random(n) < self.config.label_dropout, self.config.num_classes, labels)
         t = rng.integers(1, self.schedule.T + 1, size=n)
         eps = rng.standard_normal(x0.shape)
         a = NoiseSchedule._at(self.schedule.alpha_bars, t, x0.ndim)
         eps = Tensor(eps.astype(self.dtype))
         xt = x0 * Tensor(np.sqrt(a).astype(self.dtype)) + eps * Tensor(np.sqrt(1 - a).astype(self.dtype))
-        residual = self.eps_theta(xt, t) - eps
+        residual = self.eps_theta(xt, t, labels) - eps
         return (residual * residual).mean()
 
-    def training_loss(self, batch: Tensor, rng: np.random.Generator, epoch: float = 0.0) -> Tensor:
+    def training_loss(self, batch: Any, rng: np.random.Generator, epoch: float = 0.0) -> Tensor:
+        if self.conditional:
+            return self.noise_prediction_loss(batch[0], rng, batch[1])
         return self.noise_prediction_loss(batch, rng)
 
     def validation_loss(self, x: Tensor, rng: np.random.Generator) -> float:
@@ -268,22 +319,35 @@ class DDPM(nn.Module):
         total = 0.0
         with al.no_grad():
             for _ in range(self.config.validation_draws):
-                total += float(self.noise_prediction_loss(x, rng).item())
+                total += float(self.training_loss(x, rng).item())
         return total / self.config.validation_draws
 
     # ----- sampling -----
     def sample(self, n: int, rng: np.random.Generator | int | None = None, sampler: str = "ancestral",
                steps: int | None = None, eta: float = 0.0, variance: str | None = None,
-               return_trajectory: int = 0, progress: bool = False) -> Any:
+               return_trajectory: int = 0, progress: bool = False, labels: Any = None,
+               guidance: float = 0.0) -> Any:
         """n samples in data space. ``sampler``: ``"ancestral"`` (T steps, sigma_t^2 by ``variance``, default
         the config's) or ``"ddim"`` (``steps`` strided steps, default 50, noise ``eta``). With
-        ``return_trajectory`` = k: (samples, [(t, x_t in data space)] every k steps)."""
+        ``return_trajectory`` = k: (samples, [(t, x_t in data space)] every k steps). A conditional model takes
+        ``labels`` (one per sample, or one for all) and the guidance weight w (see ``predict_noise``); without
+        labels it samples its unconditional half."""
         if not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"n must be a positive integer, got {n!r}")
         if sampler not in SAMPLERS:
             raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
         rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
         shape = (int(n), *self.sample_shape)
+        if labels is not None:
+            if not self.conditional:
+                raise ValueError("labels are for a class-conditional model (num_classes > 0)")
+            labels = self.check_labels(labels, int(n))
+        if not (isinstance(guidance, (int, float, np.floating)) and math.isfinite(guidance) and guidance >= 0):
+            raise ValueError(f"guidance must be a finite number >= 0, got {guidance!r}")
+
+        def denoiser(x: np.ndarray, t: np.ndarray) -> np.ndarray:
+            return self.predict_noise(x, t, labels, guidance)
+
         was_training = self.training
         self.eval()
         bar = None
@@ -294,11 +358,11 @@ class DDPM(nn.Module):
                        leave=False, desc=f"{sampler} sampling")
         try:
             if sampler == "ancestral":
-                out = ancestral_sample(self.predict_noise, self.schedule, shape, rng,
+                out = ancestral_sample(denoiser, self.schedule, shape, rng,
                                        variance or self.config.variance, self.clip, return_trajectory,
                                        bar.update if bar else None)
             else:
-                out = ddim_sample(self.predict_noise, self.schedule, shape, rng, steps or 50, eta, self.clip,
+                out = ddim_sample(denoiser, self.schedule, shape, rng, steps or 50, eta, self.clip,
                                   return_trajectory, bar.update if bar else None)
         finally:
             self.train(was_training)

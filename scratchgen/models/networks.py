@@ -130,6 +130,31 @@ class TimeEmbedding(nn.Module):
         return self.second(self.act(self.first(code)))
 
 
+class LabelEmbedding(nn.Module):
+    """A learned vector per class label, plus one for "no label" (index ``num_classes``, the null label of
+    classifier-free guidance); added to the time embedding, so every block sees (t, label)."""
+
+    def __init__(self, num_classes: int, dim: int, rng: np.random.Generator, dtype: Any = None):
+        super().__init__()
+        self.num_classes = int(num_classes)
+        self.table = nn.Embedding(self.num_classes + 1, dim, rng=rng, dtype=dtype)
+        self.table.weight.data *= 0.1  # start small beside the time code
+
+    def forward(self, labels: Any) -> Tensor:
+        return self.table(np.asarray(labels, dtype=np.int64))
+
+
+def _condition(time_code: Tensor, label: LabelEmbedding | None, labels: Any) -> Tensor:
+    """e(t) + e(label) for a conditional network (labels None: the null label); e(t) for an unconditional one."""
+    if label is None:
+        if labels is not None:
+            raise ValueError("this network is unconditional: it takes no labels")
+        return time_code
+    if labels is None:
+        labels = np.full(time_code.shape[0], label.num_classes)
+    return time_code + label(labels)
+
+
 class TimeMLP(nn.Module):
     """eps_theta(x_t, t) for 2-D points: h_0 = W_in x; h_l = SiLU(W_l h_{l-1} + U_l e(t)); out = W_out h_L.
 
@@ -137,13 +162,15 @@ class TimeMLP(nn.Module):
     level (the 2-D denoiser must change its shape completely between t = 1 and t = T)."""
 
     def __init__(self, data_dim: int = 2, hidden: Sequence[int] = (128, 128, 128, 128), time_dim: int = 128,
-                 rng: np.random.Generator | int | None = None, dtype: Any = None, out_dim: int | None = None):
+                 rng: np.random.Generator | int | None = None, dtype: Any = None, out_dim: int | None = None,
+                 num_classes: int = 0):
         super().__init__()
         rng = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
         hidden = [int(h) for h in hidden]
         if not hidden or min(hidden) < 1:
             raise ValueError(f"hidden must be non-empty positive widths, got {hidden}")
         self.time = TimeEmbedding(time_dim, rng, dtype)
+        self.label = LabelEmbedding(num_classes, time_dim, rng, dtype) if num_classes else None
         self.inp = nn.Linear(data_dim, hidden[0], rng=rng, dtype=dtype)
         self.layers = [nn.Linear(a, b, rng=rng, dtype=dtype) for a, b in zip(hidden[:1] + hidden[:-1], hidden)]
         self.time_proj = [nn.Linear(time_dim, h, rng=rng, dtype=dtype) for h in hidden]
@@ -154,8 +181,8 @@ class TimeMLP(nn.Module):
         nn.init.zeros_(self.out.weight)  # start as eps_theta = 0: the loss starts at E|eps|^2 = d
         self.act = nn.SiLU()
 
-    def forward(self, x: Tensor, t: Any) -> Tensor:
-        e = self.act(self.time(t))
+    def forward(self, x: Tensor, t: Any, labels: Any = None) -> Tensor:
+        e = self.act(_condition(self.time(t), self.label, labels))
         h = self.inp(x)
         for layer, proj in zip(self.layers, self.time_proj):
             h = self.act(layer(h) + proj(e))
@@ -195,12 +222,14 @@ class UNet(nn.Module):
     """
 
     def __init__(self, in_channels: int = 1, channels: int = 32, time_dim: int = 128, groups: int = 8,
-                 out_channels: int | None = None, rng: np.random.Generator | int | None = None, dtype: Any = None):
+                 out_channels: int | None = None, rng: np.random.Generator | int | None = None, dtype: Any = None,
+                 num_classes: int = 0):
         super().__init__()
         rng = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
         c = int(channels)
         out_channels = in_channels if out_channels is None else out_channels
         self.time = TimeEmbedding(time_dim, rng, dtype)
+        self.label = LabelEmbedding(num_classes, time_dim, rng, dtype) if num_classes else None
         self.inp = nn.Conv2d(in_channels, c, 3, padding=1, rng=rng, dtype=dtype)
         self.block_high = ResidualBlock(c, c, time_dim, groups, rng, dtype)
         self.down = nn.Conv2d(c, 2 * c, 4, stride=2, padding=1, rng=rng, dtype=dtype)
@@ -213,8 +242,8 @@ class UNet(nn.Module):
         nn.init.zeros_(self.out.weight)
         self.act = nn.SiLU()
 
-    def forward(self, x: Tensor, t: Any) -> Tensor:
-        e = self.act(self.time(t))
+    def forward(self, x: Tensor, t: Any, labels: Any = None) -> Tensor:
+        e = self.act(_condition(self.time(t), self.label, labels))
         high = self.block_high(self.inp(x), e)
         low = self.block_low2(self.block_low1(self.down(high), e), e)
         h = self.block_out(ops.concat([self.up(low), high], axis=1), e)
