@@ -277,21 +277,24 @@ class DDPM(nn.Module):
         eps = (x - x0 * Tensor(np.sqrt(a).astype(self.dtype))) * Tensor((1 / np.sqrt(1 - a)).astype(self.dtype))
         return eps.reshape(*xt.shape)
 
-    def predict_noise(self, xt: np.ndarray, t: np.ndarray, labels: Any = None, guidance: float = 0.0) -> np.ndarray:
+    def predict_noise(self, xt: np.ndarray, t: np.ndarray, labels: Any = None, guidance: float = 1.0) -> np.ndarray:
         """eps_theta(x_t, t) on NumPy arrays in model space (no graph): the ``denoiser`` the samplers call.
 
-        With ``labels`` and ``guidance`` w (classifier-free guidance, Ho & Salimans 2022):
-        eps~ = (1 + w) eps_theta(x_t, t, label) - w eps_theta(x_t, t, null); w = 0 is the conditional model,
-        w > 0 trades diversity for fidelity to the label. Both halves run as one batch."""
+        A conditional model with ``labels`` and guidance weight w (classifier-free guidance, Ho & Salimans 2022):
+        eps~ = eps_theta(x_t, t, null) + w (eps_theta(x_t, t, label) - eps_theta(x_t, t, null)). w = 0 is the
+        unconditional model, w = 1 the conditional one, w > 1 pushes further along the label's direction
+        (fidelity to the label for diversity). Both halves run as one batch."""
         xt, t = np.asarray(xt, dtype=self.dtype), np.asarray(t)
         with al.no_grad():
-            if labels is None or not guidance:
+            if labels is None or guidance == 0:
+                return self.eps_theta(Tensor(xt), t).numpy().astype(np.float64)
+            if guidance == 1:
                 return self.eps_theta(Tensor(xt), t, labels).numpy().astype(np.float64)
             null = np.full(len(xt), self.config.num_classes)
             both = self.eps_theta(Tensor(np.concatenate([xt, xt])), np.concatenate([t, t]),
                                   np.concatenate([np.asarray(labels), null])).numpy().astype(np.float64)
         conditional, unconditional = both[:len(xt)], both[len(xt):]
-        return (1 + guidance) * conditional - guidance * unconditional
+        return unconditional + guidance * (conditional - unconditional)
 
     def noise_prediction_loss(self, x0: Tensor, rng: np.random.Generator, labels: Any = None) -> Tensor:
         """L_simple on a batch: mean over samples and coordinates of (eps - eps_theta(x_t, t))^2; with labels,
@@ -326,7 +329,7 @@ class DDPM(nn.Module):
     def sample(self, n: int, rng: np.random.Generator | int | None = None, sampler: str = "ancestral",
                steps: int | None = None, eta: float = 0.0, variance: str | None = None,
                return_trajectory: int = 0, progress: bool = False, labels: Any = None,
-               guidance: float = 0.0) -> Any:
+               guidance: float = 1.0) -> Any:
         """n samples in data space. ``sampler``: ``"ancestral"`` (T steps, sigma_t^2 by ``variance``, default
         the config's) or ``"ddim"`` (``steps`` strided steps, default 50, noise ``eta``). With
         ``return_trajectory`` = k: (samples, [(t, x_t in data space)] every k steps). A conditional model takes

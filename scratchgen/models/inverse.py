@@ -152,3 +152,102 @@ def psnr(restored: np.ndarray, truth: np.ndarray, peak: float = 16.0) -> float:
     """Peak signal-to-noise ratio in dB on the 0..16 scale: 10 log10(peak^2 / MSE), the MSE over all pixels."""
     mse = float(np.mean((np.asarray(restored, dtype=np.float64) - np.asarray(truth, dtype=np.float64)) ** 2))
     return float("inf") if mse == 0 else 10.0 * np.log10(peak**2 / mse)
+
+
+# ----- restoration with a trained DDPM ----------------------------------------------------------------------
+def repaint(model: Any, observed: np.ndarray, mask: np.ndarray, rng: np.random.Generator, resample: int = 2,
+            labels: Any = None, guidance: float = 1.0, progress: Any = None) -> np.ndarray:
+    """Inpainting by replacement with resampling (RePaint, Lugmayr et al. 2022), in model space.
+
+    From x_T ~ N(0, I), for t = T, ..., 1, ``resample`` = U times:
+        x_{t-1}^known   ~ q(x_{t-1} | x_0 = observed)          (the observed pixels, noised to level t-1)
+        x_{t-1}^unknown ~ p_theta(x_{t-1} | x_t)               (one backward step)
+        x_{t-1} = m * x_{t-1}^known + (1 - m) * x_{t-1}^unknown
+        and, except after the last of the U rounds, x_t ~ q(x_t | x_{t-1}) (one forward step back up: the
+        "jump" of length 1 that lets the generated part harmonise with the known part).
+    At t = 1 the known pixels are the observed ones exactly. ``observed`` and ``mask``: (N, 1, 8, 8) arrays
+    (``mask`` 1 where observed); returns x_0, (N, 1, 8, 8).
+    """
+    if not isinstance(resample, (int, np.integer)) or resample < 1:
+        raise ValueError(f"resample must be a positive integer, got {resample!r}")
+    s = model.schedule
+    observed = np.asarray(observed, dtype=np.float64)
+    mask = np.broadcast_to(np.asarray(mask, dtype=np.float64), observed.shape)
+    sigma = np.sqrt(s.sigma2(model.config.variance))
+    x = rng.standard_normal(observed.shape)
+    n = len(observed)
+    for t in range(s.T, 0, -1):
+        tt = np.full(n, t)
+        for u in range(resample):
+            eps = model.predict_noise(x, tt, labels, guidance)
+            unknown = s.p_mean(x, tt, eps, model.clip)
+            if t > 1:
+                unknown = unknown + sigma[t] * rng.standard_normal(x.shape)
+                known = s.q_sample(observed, np.full(n, t - 1), rng.standard_normal(x.shape))
+            else:
+                known = observed
+            x_prev = mask * known + (1 - mask) * unknown
+            if u < resample - 1 and t > 1:
+                x = s.q_step(x_prev, tt, rng.standard_normal(x.shape))
+        x = x_prev
+        if progress is not None:
+            progress(1)
+    return x
+
+
+def dps(model: Any, operator: LinearOperator, observed: np.ndarray, rng: np.random.Generator, steps: int = 250,
+        step_size: float = 1.0, labels: Any = None, progress: Any = None) -> np.ndarray:
+    """Diffusion posterior sampling (DPS, Chung et al. 2023) for y = A x + noise, in model space.
+
+    On ``steps`` strided timesteps tau_S = T > ... > tau_1 > 0, from x_T ~ N(0, I):
+        eps = eps_theta(x_t, t),  x0_hat(x_t) = (x_t - sqrt(1 - a_t) eps) / sqrt(a_t)        (Tweedie's estimate)
+        x'  = one stochastic backward step t -> s (DDIM with eta = 1: respaced DDPM, posterior variance)
+        x_s = x' - step_size grad_{x_t} ||y - A x0_hat(x_t)||_2                              (one norm per image)
+    which is the paper's update x' - zeta_t grad ||y - A x0_hat||^2 with its step-size rule
+    zeta_t = zeta' / ||y - A x0_hat||, zeta' = step_size / 2. The gradient runs backward through the denoiser
+    (``autograd_lite.grad``): x0_hat is a function of x_t through eps_theta. At the end x_0 = x0_hat at the last
+    step. Returns (N, 1, 8, 8).
+    """
+    import autograd_lite as al
+    from autograd_lite import Tensor
+    from scratchgen.models.diffusion import ddim_timesteps
+
+    s = model.schedule
+    a = s.alpha_bars
+    observed = np.asarray(observed, dtype=np.float64)
+    n = len(observed)
+    shape = (n, *model.sample_shape)
+    taus = ddim_timesteps(s.T, steps)
+    previous = np.concatenate([[0], taus[:-1]])
+    x = rng.standard_normal(shape)
+    weights = list(model.parameters())
+    frozen = [p.requires_grad for p in weights]
+    for p in weights:  # only x_t needs a gradient: the weights' GEMMs are skipped
+        p.requires_grad = False
+    try:
+        for i in range(len(taus) - 1, -1, -1):
+            t, s_prev = int(taus[i]), int(previous[i])
+            tt = np.full(n, t)
+            xt = Tensor(x.astype(model.dtype), requires_grad=True)
+            eps_tensor = model.eps_theta(xt, tt, labels)
+            x0_tensor = (xt - eps_tensor * float(np.sqrt(1 - a[t]))) * float(1 / np.sqrt(a[t]))
+            residual = Tensor(observed.astype(model.dtype)) - operator(x0_tensor)
+            norms = ((residual * residual).reshape(n, -1).sum(axis=1) + 1e-12) ** 0.5
+            (grad,) = al.grad(norms.sum(), xt)
+            eps, x0 = eps_tensor.numpy().astype(np.float64), x0_tensor.numpy().astype(np.float64)
+            if model.clip is not None:
+                x0 = np.clip(x0, *model.clip)
+                eps = (x - np.sqrt(a[t]) * x0) / np.sqrt(1 - a[t])
+            if s_prev == 0:
+                x = x0
+            else:
+                sigma = np.sqrt((1 - a[s_prev]) / (1 - a[t]) * (1 - a[t] / a[s_prev]))
+                x = (np.sqrt(a[s_prev]) * x0 + np.sqrt(max(1 - a[s_prev] - sigma**2, 0.0)) * eps
+                     + sigma * rng.standard_normal(shape))
+                x = x - step_size * grad.numpy().astype(np.float64)
+            if progress is not None:
+                progress(1)
+    finally:
+        for p, flag in zip(weights, frozen):
+            p.requires_grad = flag
+    return x
