@@ -251,3 +251,41 @@ def dps(model: Any, operator: LinearOperator, observed: np.ndarray, rng: np.rand
         for p, flag in zip(weights, frozen):
             p.requires_grad = flag
     return x
+
+
+TASKS = ("inpaint", "superres", "deblur")
+
+
+def restore(model: Any, task: str, truth: np.ndarray, rng: np.random.Generator | int | None = 0,
+            labels: Any = None, resample: int = 2, steps: int = 250, step_size: float = 1.0,
+            progress: Any = None) -> dict[str, np.ndarray]:
+    """Observe test digits through a task's operator and restore them with a trained DDPM.
+
+    ``truth``: digits (n, 8, 8) on the 0..16 scale. ``inpaint``: the lower half masked, restored by ``repaint``;
+    ``superres`` (2x2 averages) and ``deblur`` (Gaussian blur, sigma 1 pixel) by ``dps``. Returns data-space
+    arrays: ``observed`` (A x: (n, 8, 8) with the missing pixels 0 for inpainting, (n, 4, 4) for
+    super-resolution, (n, 8, 8) blurred), ``restored`` (n, 8, 8) on the 17 levels, ``truth``, and ``mask`` for
+    inpainting."""
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS}, got {task!r}")
+    if not model.config.is_image:
+        raise ValueError("restoration is for a digits model")
+    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    truth = model.check_data(truth, "truth") if not model.conditional else model.check_data(
+        (truth, np.zeros(len(truth), dtype=np.int64)), "truth")[0]
+    x = model.to_model_space(truth).reshape(len(truth), 1, 8, 8)
+    operator = OPERATORS[task]()
+    y = operator(x)
+    if task == "inpaint":
+        restored = repaint(model, y, operator.mask, rng, resample=resample, labels=labels, progress=progress)
+    else:
+        restored = dps(model, operator, y, rng, steps=steps, step_size=step_size, labels=labels, progress=progress)
+    out = {"observed": ((y + 1) * (MAX_LEVEL / 2))[:, 0], "restored": model.to_data_space(restored),
+           "truth": np.asarray(truth, dtype=np.float64).reshape(len(truth), 8, 8)}
+    if task == "inpaint":
+        out["observed"] = out["observed"] * operator.mask[0, 0]
+        out["mask"] = np.broadcast_to(operator.mask[0, 0], (len(truth), 8, 8)).copy()
+    return out
+
+
+MAX_LEVEL = 16
