@@ -265,7 +265,7 @@ def restore(model: Any, task: str, truth: np.ndarray, rng: np.random.Generator |
     ``superres`` (2x2 averages) and ``deblur`` (Gaussian blur, sigma 1 pixel) by ``dps``. Returns data-space
     arrays: ``observed`` (A x: (n, 8, 8) with the missing pixels 0 for inpainting, (n, 4, 4) for
     super-resolution, (n, 8, 8) blurred), ``restored`` (n, 8, 8) on the 17 levels, ``truth``, and ``mask`` for
-    inpainting."""
+    inpainting. DPS runs ``steps`` strided steps (at most the model's T)."""
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}, got {task!r}")
     if not model.config.is_image:
@@ -279,7 +279,8 @@ def restore(model: Any, task: str, truth: np.ndarray, rng: np.random.Generator |
     if task == "inpaint":
         restored = repaint(model, y, operator.mask, rng, resample=resample, labels=labels, progress=progress)
     else:
-        restored = dps(model, operator, y, rng, steps=steps, step_size=step_size, labels=labels, progress=progress)
+        restored = dps(model, operator, y, rng, steps=min(steps, model.schedule.T), step_size=step_size,
+                       labels=labels, progress=progress)
     out = {"observed": ((y + 1) * (MAX_LEVEL / 2))[:, 0], "restored": model.to_data_space(restored),
            "truth": np.asarray(truth, dtype=np.float64).reshape(len(truth), 8, 8)}
     if task == "inpaint":
