@@ -31,12 +31,13 @@ Figures:
 
 The demo's budget (about 90 s on two free cores) is far shorter than the README's runs: 5000 steps of the
 swiss-roll MLP (the README trains 120 epochs of 196 steps: 23,520) and 250 steps of the digits' U-Net (the
-README trains 500 epochs of 8 steps: 4,000). On it the ancestral sampler's swiss roll is already at its
+README trains 400 epochs of 8 steps: 3,200). On it the ancestral sampler's swiss roll is already at its
 Chamfer floor; DDIM's 50 deterministic steps draw the same curve but leave a few points between its arms
 (about 2.5 times the floor). The digits show the lecture's picture: structure appears only in the last few
 hundred of the 1000 steps, as alpha-bar_t rises towards 1; but on this short budget the U-Net's digits are
 still rough strokes, digit-like and far from the real ones in Frechet distance. What
-``scratchgen train ddpm --data digits`` reaches: see the README's DDPM section.
+``scratchgen train ddpm --data digits`` reaches (seed 0, 8.6 min): a test NLL bound of 84.1 nats
+(the VAE: 92.6) and a Frechet digit distance of 3.0 (real digits: 2.6; the GAN: 22.2).
 
 The forward process has nothing to learn: its figure uses the README's schedule (T = 1000) in both modes.
 The quick mode (``--quick``, the tour's smoke run) trains the quick models of ``ddpm_settings(quick=True)``
@@ -65,7 +66,7 @@ from scratchgen.plotting import demo_command_line, digit_canvas, save_figure  # 
 from scratchgen.training import Trainer  # noqa: E402
 
 SWISS_STEPS, QUICK_SWISS_STEPS = 5000, 200   # the README trains 120 epochs of 196 steps: 23,520
-DIGIT_STEPS, QUICK_DIGIT_STEPS = 250, 8      # the README trains 500 epochs of 8 steps: 4,000
+DIGIT_STEPS, QUICK_DIGIT_STEPS = 250, 8      # the README trains 400 epochs of 8 steps: 3,200
 DDIM_STEPS, QUICK_DDIM_STEPS = 50, 10
 N_ANCESTRAL_DIGITS, QUICK_N_ANCESTRAL_DIGITS = 36, 16   # 1000 U-Net calls each: a picture's worth
 N_FDD, QUICK_N_FDD = 350, 100                # DDIM digits (and real training digits) per Frechet distance
@@ -355,8 +356,8 @@ def figure_samples(experiment: dict, out_dir: str) -> str:
     ax = fig.add_subplot(grid[1, 3])
     loss_curve(ax, digits, "digits")
     ax.set_title(f"digits: training loss ({digits['steps']} steps, {digits['train_seconds']:.0f} s)", fontsize=8.5)
-    readme = ("" if quick else "\nthe U-Net's digits are those of a short run; what `scratchgen train ddpm --data "
-              "digits` reaches: see the README's DDPM section")
+    readme = ("" if quick else "\nthe U-Net's digits are those of a short run; `scratchgen train ddpm --data digits` "
+              "(3,200 steps) reaches Frechet 3.0 and a test NLL bound of 84.1 nats (seed 0)")
     fig.suptitle(f"samples of both samplers, from the same network (EMA weights)\n"
                  f"swiss roll: {describe(swiss)} [{budget(swiss, quick)}]\n"
                  f"Chamfer distance (sum of squared nearest-neighbour distances both ways) of {N_CHAMFER} samples "
