@@ -44,7 +44,7 @@ def figure(rows: list[dict], path: str, per_label: int) -> None:
     from scratchgen.plotting import digit_canvas
 
     fig = plt.figure(figsize=(3 + 2.2 * len(rows), 5.2))
-    grid = fig.add_gridspec(2, len(rows) + 1, height_ratios=[1.6, 1])
+    grid = fig.add_gridspec(2, len(rows), height_ratios=[1.6, 1])
     for i, row in enumerate(rows):  # the first 6 samples of every digit, one column per digit
         images = row["samples"].reshape(10, per_label, 8, 8)[:, :6].transpose(1, 0, 2, 3).reshape(-1, 8, 8)
         ax = fig.add_subplot(grid[0, i])
