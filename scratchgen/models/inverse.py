@@ -155,41 +155,60 @@ def psnr(restored: np.ndarray, truth: np.ndarray, peak: float = 16.0) -> float:
 
 
 # ----- restoration with a trained DDPM ----------------------------------------------------------------------
+def repaint_schedule(timesteps: int, resample: int, jump: int) -> list[tuple[int, int]]:
+    """RePaint's walk through time as (from, to) moves: down one step at a time from T to 0, and at every
+    multiple of ``jump`` (on the way down, ``resample`` - 1 times) back up ``jump`` steps."""
+    moves, t, left = [], timesteps, {}
+    while t > 0:
+        moves.append((t, t - 1))
+        t -= 1
+        if resample > 1 and t > 0 and t % jump == 0 and t + jump <= timesteps:
+            left.setdefault(t, resample - 1)
+            if left[t] > 0:
+                left[t] -= 1
+                moves.append((t, t + jump))
+                t += jump
+    return moves
+
+
 def repaint(model: Any, observed: np.ndarray, mask: np.ndarray, rng: np.random.Generator, resample: int = 2,
-            labels: Any = None, guidance: float = 1.0, progress: Any = None) -> np.ndarray:
+            jump: int = 10, labels: Any = None, guidance: float = 1.0, progress: Any = None) -> np.ndarray:
     """Inpainting by replacement with resampling (RePaint, Lugmayr et al. 2022), in model space.
 
-    From x_T ~ N(0, I), for t = T, ..., 1, ``resample`` = U times:
+    From x_T ~ N(0, I), each step down t -> t - 1:
         x_{t-1}^known   ~ q(x_{t-1} | x_0 = observed)          (the observed pixels, noised to level t-1)
         x_{t-1}^unknown ~ p_theta(x_{t-1} | x_t)               (one backward step)
         x_{t-1} = m * x_{t-1}^known + (1 - m) * x_{t-1}^unknown
-        and, except after the last of the U rounds, x_t ~ q(x_t | x_{t-1}) (one forward step back up: the
-        "jump" of length 1 that lets the generated part harmonise with the known part).
-    At t = 1 the known pixels are the observed ones exactly. ``observed`` and ``mask``: (N, 1, 8, 8) arrays
-    (``mask`` 1 where observed); returns x_0, (N, 1, 8, 8).
+    and at every multiple of ``jump``, ``resample`` - 1 times, a jump back up: x_{t+j} ~ q(x_{t+j} | x_t) =
+    N(sqrt(abar_{t+j} / abar_t) x_t, (1 - abar_{t+j} / abar_t) I), so the generated part is re-noised and
+    denoised again beside the known part until the two agree (``repaint_schedule``). At t = 0 the known
+    pixels are the observed ones exactly. ``observed`` and ``mask``: (N, 1, 8, 8) arrays (``mask`` 1 where
+    observed); returns x_0, (N, 1, 8, 8). About ``resample`` x T network calls.
     """
     if not isinstance(resample, (int, np.integer)) or resample < 1:
         raise ValueError(f"resample must be a positive integer, got {resample!r}")
+    if not isinstance(jump, (int, np.integer)) or jump < 1:
+        raise ValueError(f"jump must be a positive integer, got {jump!r}")
     s = model.schedule
+    a = s.alpha_bars
     observed = np.asarray(observed, dtype=np.float64)
     mask = np.broadcast_to(np.asarray(mask, dtype=np.float64), observed.shape)
     sigma = np.sqrt(s.sigma2(model.config.variance))
     x = rng.standard_normal(observed.shape)
     n = len(observed)
-    for t in range(s.T, 0, -1):
+    for t, target in repaint_schedule(s.T, resample, jump):
+        if target > t:  # jump back up: j forward steps in closed form
+            ratio = a[target] / a[t]
+            x = np.sqrt(ratio) * x + np.sqrt(1 - ratio) * rng.standard_normal(x.shape)
+            continue
         tt = np.full(n, t)
-        for u in range(resample):
-            eps = model.predict_noise(x, tt, labels, guidance)
-            unknown = s.p_mean(x, tt, eps, model.clip)
-            if t > 1:
-                unknown = unknown + sigma[t] * rng.standard_normal(x.shape)
-                known = s.q_sample(observed, np.full(n, t - 1), rng.standard_normal(x.shape))
-            else:
-                known = observed
-            x_prev = mask * known + (1 - mask) * unknown
-            if u < resample - 1 and t > 1:
-                x = s.q_step(x_prev, tt, rng.standard_normal(x.shape))
-        x = x_prev
+        unknown = s.p_mean(x, tt, model.predict_noise(x, tt, labels, guidance), model.clip)
+        if t > 1:
+            unknown = unknown + sigma[t] * rng.standard_normal(x.shape)
+            known = s.q_sample(observed, np.full(n, t - 1), rng.standard_normal(x.shape))
+        else:
+            known = observed
+        x = mask * known + (1 - mask) * unknown
         if progress is not None:
             progress(1)
     return x

@@ -158,3 +158,16 @@ def test_dps_with_the_exact_denoiser_moves_samples_toward_the_posterior():
     assert abs(prior[:, 0].mean() - 1.0) < 0.1 and abs(prior[:, 0].std() - 0.5) < 0.1
     assert np.mean(np.abs(guided[:, 0] - 2.0)) < 0.25 * np.mean(np.abs(prior[:, 0] - 2.0))
     assert abs(guided[:, 1].mean() + 0.5) < 0.1 and abs(guided[:, 1].std() - 0.5) < 0.15
+
+
+def test_the_repaint_schedule_walks_down_with_jumps_back_up():
+    from scratchgen.models.inverse import repaint_schedule
+
+    moves = repaint_schedule(30, resample=2, jump=10)
+    downs = [m for m in moves if m[1] < m[0]]
+    ups = [m for m in moves if m[1] > m[0]]
+    assert moves[0] == (30, 29) and moves[-1] == (1, 0)
+    assert all(a - b == 1 for a, b in downs) and ups == [(20, 30), (10, 20)]
+    assert len(downs) == 30 + 2 * 10  # each jump adds its 10 steps again
+    assert all(b == a_next for (_, b), (a_next, _) in zip(moves, moves[1:]))  # one continuous walk
+    assert repaint_schedule(30, resample=1, jump=10) == [(t, t - 1) for t in range(30, 0, -1)]
