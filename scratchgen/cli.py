@@ -178,10 +178,11 @@ N_PER_LABEL, N_RESTORE = 50, 100
 
 def evaluate_conditional(model: Any, data: dict[str, Any], seed: int = 0, quick: bool = False) -> dict[str, Any]:
     """A class-conditional digits DDPM: ``guided_accuracy`` (the metrics classifier on 50 DDIM-100 samples of
-    every label at guidance w = 2), ``inpaint_accuracy`` (RePaint completions of 100 test digits with the
-    lower half masked, classified as their true digit), ``superres_psnr`` / ``deblur_psnr`` (DPS restorations of
-    the same digits, dB on the 0..16 scale) beside the baselines ``superres_psnr_bilinear``,
-    ``superres_psnr_nearest`` and ``deblur_psnr_observed`` (the blurred input itself)."""
+    every label at guidance w = 2), ``inpaint_accuracy`` (DPS completions of 100 test digits with the lower
+    half masked, classified as their true digit; ``inpaint_accuracy_repaint`` the same for RePaint, U = 2),
+    ``superres_psnr`` / ``deblur_psnr`` (DPS restorations of the same digits, dB on the 0..16 scale) beside
+    the baselines ``superres_psnr_bilinear``, ``superres_psnr_nearest`` and ``deblur_psnr_observed`` (the
+    blurred input itself)."""
     from scratchgen import metrics
     from scratchgen.models.inverse import AveragePool, psnr, restore
 
@@ -194,8 +195,11 @@ def evaluate_conditional(model: Any, data: dict[str, Any], seed: int = 0, quick:
     truth = truth.reshape(-1, 8, 8)
     result: dict[str, Any] = {"guided_accuracy": metrics.conditional_accuracy(samples.reshape(-1, 64), labels),
                               "guidance": GUIDANCE}
-    inpaint = restore(model, "inpaint", truth, rng, resample=1 if quick else 2)
+    inpaint = restore(model, "inpaint", truth, rng, steps=min(250, model.schedule.T))
     result["inpaint_accuracy"] = metrics.conditional_accuracy(inpaint["restored"].reshape(-1, 64), truth_labels)
+    repainted = restore(model, "inpaint", truth, rng, method="repaint", resample=1 if quick else 2)
+    result["inpaint_accuracy_repaint"] = metrics.conditional_accuracy(repainted["restored"].reshape(-1, 64),
+                                                                      truth_labels)
     superres = restore(model, "superres", truth, rng, steps=min(250, model.schedule.T))
     low = AveragePool()
     result["superres_psnr"] = psnr(superres["restored"], truth)
@@ -450,7 +454,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
         raise UsageError(f"restore needs a ddpm trained on the digits, not {checkpoint.path}")
     truth, truth_labels = load_digits("test", flatten=False)
     truth, truth_labels = truth[:args.n], truth_labels[:args.n]
-    result = restore(checkpoint.model, args.task, truth, rng=args.seed)
+    if args.method == "repaint" and args.task != "inpaint":
+        raise UsageError("--method repaint is for --task inpaint (DPS restores every task)")
+    result = restore(checkpoint.model, args.task, truth, rng=args.seed, method=args.method)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".npz":
         np.savez(out, **result, labels=truth_labels)
@@ -542,12 +548,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     restore = sub.add_parser("restore", help="inpaint, super-resolve or deblur test digits with a digits ddpm",
                              description="Restore the first N test digits observed through a linear operator: "
-                                         "inpaint (lower half masked; RePaint), superres (2x2 averages; DPS), "
-                                         "deblur (Gaussian blur; DPS). .npz holds observed, restored, truth.")
+                                         "inpaint (lower half masked), superres (2x2 averages), deblur (Gaussian "
+                                         "blur), by DPS (or RePaint for inpainting). .npz holds observed, "
+                                         "restored, truth.")
     restore.add_argument("checkpoint", help="a digits ddpm's model.npz or checkpoint.npz")
     restore.add_argument("--task", required=True, choices=("inpaint", "superres", "deblur"))
     restore.add_argument("--n", type=int, default=16, help="number of test digits (default 16)")
     restore.add_argument("--out", required=True, help="FILE.npz or FILE.png")
+    restore.add_argument("--method", choices=("dps", "repaint"), default="dps",
+                         help="DPS (every task; the default) or RePaint (inpainting)")
     restore.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     restore.set_defaults(run=cmd_restore)
 

@@ -275,18 +275,26 @@ def dps(model: Any, operator: LinearOperator, observed: np.ndarray, rng: np.rand
 TASKS = ("inpaint", "superres", "deblur")
 
 
+METHODS = ("dps", "repaint")
+
+
 def restore(model: Any, task: str, truth: np.ndarray, rng: np.random.Generator | int | None = 0,
-            labels: Any = None, resample: int = 2, steps: int = 250, step_size: float = 1.0,
+            labels: Any = None, method: str = "dps", resample: int = 2, steps: int = 250, step_size: float = 1.0,
             progress: Any = None) -> dict[str, np.ndarray]:
     """Observe test digits through a task's operator and restore them with a trained DDPM.
 
-    ``truth``: digits (n, 8, 8) on the 0..16 scale. ``inpaint``: the lower half masked, restored by ``repaint``;
-    ``superres`` (2x2 averages) and ``deblur`` (Gaussian blur, sigma 1 pixel) by ``dps``. Returns data-space
+    ``truth``: digits (n, 8, 8) on the 0..16 scale. ``inpaint``: the lower half masked; ``superres`` (2x2
+    averages); ``deblur`` (Gaussian blur, sigma 1 pixel). ``method``: ``"dps"`` (every task; for inpainting the
+    observed pixels are pasted back at the end, so they are kept exactly) or ``"repaint"`` (inpainting only).
+    On the digits DPS inpaints better: 83% of 60 completions read as the true digit against RePaint's 47-52%
+    (U = 1 or 2, jumps of 10; the README has the measurements). Returns data-space
     arrays: ``observed`` (A x: (n, 8, 8) with the missing pixels 0 for inpainting, (n, 4, 4) for
     super-resolution, (n, 8, 8) blurred), ``restored`` (n, 8, 8) on the 17 levels, ``truth``, and ``mask`` for
     inpainting. DPS runs ``steps`` strided steps (at most the model's T)."""
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}, got {task!r}")
+    if method not in METHODS or (method == "repaint" and task != "inpaint"):
+        raise ValueError(f"method must be 'dps', or 'repaint' for inpainting; got {method!r} for {task!r}")
     if not model.config.is_image:
         raise ValueError("restoration is for a digits model")
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
@@ -295,11 +303,13 @@ def restore(model: Any, task: str, truth: np.ndarray, rng: np.random.Generator |
     x = model.to_model_space(truth).reshape(len(truth), 1, 8, 8)
     operator = OPERATORS[task]()
     y = operator(x)
-    if task == "inpaint":
+    if method == "repaint":
         restored = repaint(model, y, operator.mask, rng, resample=resample, labels=labels, progress=progress)
     else:
         restored = dps(model, operator, y, rng, steps=min(steps, model.schedule.T), step_size=step_size,
                        labels=labels, progress=progress)
+        if task == "inpaint":  # the observed pixels are known exactly: keep them
+            restored = operator.mask * x + (1 - operator.mask) * restored
     out = {"observed": ((y + 1) * (MAX_LEVEL / 2))[:, 0], "restored": model.to_data_space(restored),
            "truth": np.asarray(truth, dtype=np.float64).reshape(len(truth), 8, 8)}
     if task == "inpaint":
