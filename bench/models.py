@@ -372,7 +372,8 @@ def torch_ddpm(config):
             self.block_low1, self.block_low2 = ResidualBlock(2 * w, 2 * w), ResidualBlock(2 * w, 2 * w)
             self.up = nn.ConvTranspose2d(2 * w, w, 4, stride=2, padding=1)
             self.block_out, self.norm_out = ResidualBlock(2 * w, w), group_norm(w)
-            self.out, self.act = nn.Conv2d(w, 1, 3, padding=1), nn.SiLU()
+            outputs = 17 if c.parameterization == "levels" else 1  # logits over the 17 grey levels per pixel
+            self.out, self.act = nn.Conv2d(w, outputs, 3, padding=1), nn.SiLU()
 
         def forward(self, x, t):
             e = self.act(self.time(t))
@@ -455,6 +456,7 @@ class TorchDDPM:
         import torch
 
         from scratchgen.models import DDPM
+        from scratchgen.models.ddpm import LEVELS
 
         torch.set_num_threads(threads)
         torch.manual_seed(0)
@@ -464,6 +466,8 @@ class TorchDDPM:
         self.net, self.schedule, self.clip, self.T = torch_ddpm(config), ours.schedule, config.clip_x0, config.timesteps
         copy_weights(ours.net, self.net)  # ours' initial weights (asserting the same layer shapes)
         self.sigma = np.sqrt(self.schedule.sigma2(config.variance))
+        self.levels = config.parameterization == "levels"
+        self.level_values = torch.from_numpy(LEVELS.astype(np.float32)).reshape(1, 17, 1)
         self.root_a, self.root_1ma = (torch.from_numpy(np.sqrt(a).astype(np.float32))  # as ours casts them
                                       for a in (self.schedule.alpha_bars, 1 - self.schedule.alpha_bars))
         if case.endswith("-sample"):
@@ -475,11 +479,25 @@ class TorchDDPM:
             self.optimizer = torch.optim.Adam(self.net.parameters(), lr=train.lr)
             self.phases = [("step", self.train_step)]
 
+    def eps_theta(self, xt, t):
+        """The network's eps; with the levels head (``DDPM.eps_from_levels``) the posterior mean over the 17
+        levels of softmax(logits + log N(x_t; sqrt(a) y_k, 1 - a)) gives x0_hat, and eps follows from it."""
+        out = self.net(xt, t)
+        if not self.levels:
+            return out
+        torch, n = self.torch, len(xt)
+        root_a, root_1ma = self.root_a[t].reshape(n, 1, 1), self.root_1ma[t].reshape(n, 1, 1)
+        x = xt.reshape(n, 1, -1)
+        diff = x - root_a * self.level_values
+        posterior = torch.softmax(out.reshape(n, 17, -1) - 0.5 * diff * diff / (root_1ma * root_1ma), dim=1)
+        x0 = (posterior * self.level_values).sum(dim=1, keepdim=True)
+        return ((x - x0 * root_a) / root_1ma).reshape(xt.shape)
+
     def loss(self, x0, t, eps):
         """L_simple at the given t and eps: x_t = sqrt(alpha-bar_t) x_0 + sqrt(1 - alpha-bar_t) eps."""
         shape = (-1,) + (1,) * (x0.dim() - 1)
         xt = x0 * self.root_a[t].reshape(shape) + eps * self.root_1ma[t].reshape(shape)
-        residual = self.net(xt, t) - eps
+        residual = self.eps_theta(xt, t) - eps
         return (residual * residual).mean()
 
     def ancestral_step(self, x, t: int, z):
@@ -487,7 +505,7 @@ class TorchDDPM:
         s = self.schedule
         a, alpha = float(s.alpha_bars[t]), float(s.alphas[t])
         with self.torch.no_grad():
-            eps = self.net(x, self.torch.full((len(x),), t))
+            eps = self.eps_theta(x, self.torch.full((len(x),), t))
             if self.clip:
                 x0 = ((x - math.sqrt(1 - a) * eps) / math.sqrt(a)).clamp(-1.0, 1.0)
                 mean = float(s.posterior_x0_coef[t]) * x0 + float(s.posterior_xt_coef[t]) * x
