@@ -62,7 +62,7 @@ from scratchgen import metrics  # noqa: E402
 from scratchgen.cli import N_CHAMFER, N_CHAMFER_REFERENCES, ddpm_settings, load_data  # noqa: E402
 from scratchgen.data import make_toy  # noqa: E402
 from scratchgen.models import DDPM  # noqa: E402
-from scratchgen.plotting import demo_command_line, digit_canvas, save_figure  # noqa: E402
+from scratchgen.plotting import budget_label, demo_command_line, digit_canvas, save_figure, show_digits  # noqa: E402
 from scratchgen.training import Trainer  # noqa: E402
 
 SWISS_STEPS, QUICK_SWISS_STEPS = 5000, 200   # the README trains 120 epochs of 196 steps: 23,520
@@ -198,15 +198,6 @@ def run_experiment(quick: bool = False) -> dict:
 
 
 # ----- drawing ----------------------------------------------------------------------------------------------
-def budget(run: dict, quick: bool) -> str:
-    """The run's budget, labelled: "demo budget" (of the README's run) or "quick"."""
-    t = run["train_config"]
-    done = f"{run['steps']} steps ({run['epochs']:.3g} epochs) of batch {t.batch_size}"
-    if quick:
-        return f"quick: {done}, T = {run['T']}, tiny network"
-    return f"demo budget: {done}; the README trains {t.epochs} epochs ({t.epochs * run['n_batches']:,} steps)"
-
-
 def describe(run: dict) -> str:
     c = run["config"]
     if c.architecture == "unet":
@@ -214,14 +205,6 @@ def describe(run: dict) -> str:
     else:
         net = f"TimeMLP {'-'.join(map(str, c.hidden))}"
     return f"{net}; {c.schedule} betas, T = {run['T']}; Adam lr {run['train_config'].lr:g}; EMA weights; seed {SEED}"
-
-
-def show_digits(ax, canvas: np.ndarray, title: str = "") -> None:
-    ax.imshow(canvas, cmap="gray", vmin=0, vmax=16, interpolation="nearest")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    if title:
-        ax.set_title(title, fontsize=8.5)
 
 
 def scatter_points(ax, points: np.ndarray, data: np.ndarray | None = None, colour: str = "tab:blue") -> None:
@@ -295,11 +278,11 @@ def figure_reverse(experiment: dict, out_dir: str) -> str:
     ax.set_xlabel("t: x_t of the backward process (continuous, drawn clipped to 0..16); the last column: the "
                   "sample, x_0 rounded to the 17 grey levels (the decoder's bins)", fontsize=8)
     ax.set_title(f"digits: the U-Net's ancestral trajectories, {N_TRAJECTORY_DIGITS} digits "
-                 f"({budget(digits, quick)})", fontsize=9)
+                 f"({budget_label(digits, quick)})", fontsize=9)
     fig.suptitle(f"the backward process, ancestral sampler (DDPM's Algorithm 2): x_T ~ N(0, I), then "
                  f"x_(t-1) = mu_theta(x_t, t) + sigma_t z for t = T, ..., 1 (sigma_t^2 = beta_t)\n"
                  f"top: {N_CHAMFER} swiss-roll points (blue) over the data (grey); {describe(swiss)} "
-                 f"[{budget(swiss, quick)}]", fontsize=9)
+                 f"[{budget_label(swiss, quick)}]", fontsize=9)
     return save_figure(fig, out_dir, "sec7_ddpm_reverse.png", quick)
 
 
@@ -359,10 +342,10 @@ def figure_samples(experiment: dict, out_dir: str) -> str:
     readme = ("" if quick else "\nthe U-Net's digits are those of a short run; `scratchgen train ddpm --data digits` "
               "(3,200 steps) reaches Frechet 3.0 and a test NLL bound of 84.1 nats (seed 0)")
     fig.suptitle(f"samples of both samplers, from the same network (EMA weights)\n"
-                 f"swiss roll: {describe(swiss)} [{budget(swiss, quick)}]\n"
+                 f"swiss roll: {describe(swiss)} [{budget_label(swiss, quick)}]\n"
                  f"Chamfer distance (sum of squared nearest-neighbour distances both ways) of {N_CHAMFER} samples "
                  f"to {N_CHAMFER} fresh data points (grey), mean +- std over {N_CHAMFER_REFERENCES} draws\n"
-                 f"digits: {describe(digits)} [{budget(digits, quick)}]\n"
+                 f"digits: {describe(digits)} [{budget_label(digits, quick)}]\n"
                  f"Frechet digit distance to the {digits['n_test']} test digits (biased upwards for small sets: "
                  f"compare at equal sizes){readme}", fontsize=9)
     return save_figure(fig, out_dir, "sec7_ddpm_samples.png", quick)

@@ -72,7 +72,7 @@ from scratchgen import metrics  # noqa: E402
 from scratchgen.cli import ddpm_settings, load_data  # noqa: E402
 from scratchgen.models import DDPM  # noqa: E402
 from scratchgen.models.inverse import AveragePool, psnr, restore  # noqa: E402
-from scratchgen.plotting import demo_command_line, digit_canvas, save_figure  # noqa: E402
+from scratchgen.plotting import budget_label, demo_command_line, digit_canvas, save_figure, show_digits  # noqa: E402
 from scratchgen.training import Trainer  # noqa: E402
 
 TRAIN_STEPS, QUICK_TRAIN_STEPS = 300, 8     # the README trains 400 epochs of 8 steps: 3,200
@@ -193,28 +193,11 @@ def run_experiment(quick: bool = False) -> dict:
 
 
 # ----- drawing ----------------------------------------------------------------------------------------------
-def budget(run: dict, quick: bool) -> str:
-    """The run's budget, labelled: "demo budget" (of the README's run) or "quick"."""
-    t = run["train_config"]
-    done = f"{run['steps']} steps ({run['epochs']:.3g} epochs) of batch {t.batch_size}"
-    if quick:
-        return f"quick: {done}, T = {run['T']}, tiny network"
-    return f"demo budget: {done}; the README trains {t.epochs} epochs ({t.epochs * run['n_batches']:,} steps)"
-
-
 def describe(run: dict) -> str:
     c = run["config"]
     return (f"U-Net, {c.channels} channels, label embedding ({c.num_classes} classes + null, label dropout "
             f"{c.label_dropout:g}), {c.parameterization} head; {c.schedule} betas, T = {run['T']}; Adam lr "
             f"{run['train_config'].lr:g}; EMA weights; seed {SEED}")
-
-
-def show_digits(ax, canvas: np.ndarray, title: str = "") -> None:
-    ax.imshow(canvas, cmap="gray", vmin=0, vmax=16, interpolation="nearest")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    if title:
-        ax.set_title(title, fontsize=8.5)
 
 
 def label_rows(ax, names, rows_per_name: int = 1) -> None:
@@ -276,7 +259,7 @@ def figure_conditional(experiment: dict, out_dir: str) -> str:
     fig.suptitle(f"class-conditional DDPM: eps~ = eps(x_t, t, null) + w (eps(x_t, t, c) - eps(x_t, t, null)); "
                  f"{per_label} DDIM samples ({sweep['ddim_steps']} steps, eta = 0) of every label, the same x_T "
                  f"for both w\naccuracy: how often the metrics classifier reads a sample as its intended digit\n"
-                 f"{describe(run)} [{budget(run, quick)}]{readme}", fontsize=9)
+                 f"{describe(run)} [{budget_label(run, quick)}]{readme}", fontsize=9)
     return save_figure(fig, out_dir, "sec8_conditional_samples.png", quick)
 
 
@@ -329,7 +312,7 @@ def figure_sweep(experiment: dict, out_dir: str) -> str:
               "Frechet 6.4, w = 1: 96% / 3.2, w = 2: 100% / 6.7, w = 4: 100% / 12.3")
     fig.suptitle(f"the guidance sweep: w = {', '.join(f'{x:g}' for x in WEIGHTS)}, {sweep['per_label']} DDIM "
                  f"samples ({sweep['ddim_steps']} steps) of every label at each w\n{describe(run)} "
-                 f"[{budget(run, quick)}]{readme}", fontsize=9)
+                 f"[{budget_label(run, quick)}]{readme}", fontsize=9)
     return save_figure(fig, out_dir, "sec8_guidance_sweep.png", quick)
 
 
@@ -375,7 +358,7 @@ def figure_inverse(experiment: dict, out_dir: str) -> str:
     fig.suptitle(f"inverse problems y = A x with the DDPM as the prior (its unconditional half): the first {n} test "
                  f"digits, DPS with {inverse['dps_steps']} steps (fewer than evaluate's 250: each costs a forward "
                  f"and a backward pass of the U-Net)\nPSNR on the 0..16 scale over all {n} digits; accuracy: the "
-                 f"metrics classifier on the completed digits\n{describe(run)} [{budget(run, quick)}]{readme}",
+                 f"metrics classifier on the completed digits\n{describe(run)} [{budget_label(run, quick)}]{readme}",
                  fontsize=9)
     return save_figure(fig, out_dir, "sec8_inverse_problems.png", quick)
 

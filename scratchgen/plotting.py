@@ -40,6 +40,26 @@ def digit_canvas(images, columns: int):
     return canvas
 
 
+def show_digits(ax, canvas, title: str = "") -> None:
+    """Draw a ``digit_canvas`` (grey levels 0..16) on ``ax`` without ticks, with an optional small title."""
+    ax.imshow(canvas, cmap="gray", vmin=0, vmax=16, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=8.5)
+
+
+def budget_label(run: dict, quick: bool) -> str:
+    """A demo run's training budget, labelled "demo budget" (beside the README's full run) or "quick".
+
+    ``run`` holds ``train_config``, ``steps``, ``epochs``, ``n_batches`` (per epoch) and ``T``."""
+    t = run["train_config"]
+    done = f"{run['steps']} steps ({run['epochs']:.3g} epochs) of batch {t.batch_size}"
+    if quick:
+        return f"quick: {done}, T = {run['T']}, tiny network"
+    return f"demo budget: {done}; the README trains {t.epochs} epochs ({t.epochs * run['n_batches']:,} steps)"
+
+
 def digit_grid_figure(images, title: str = "", columns: int | None = None) -> plt.Figure:
     """A grid of 8x8 digits (grey levels 0..16, white on black as in the data set) in one figure."""
     import numpy as np
