@@ -36,28 +36,28 @@ number of nats per image of a discrete distribution, comparable with the VAE's t
 """
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 import autograd_lite as al
 from autograd_lite import Tensor, nn, ops
+from scratchgen.models.data_config import IMAGE_SHAPE, MAX_PIXEL, PointsOrDigitsConfig, check_points_or_digits
 from scratchgen.models.diffusion import VARIANCES, NoiseSchedule, ancestral_sample, ddim_sample
 from scratchgen.models.networks import TimeMLP, UNet
 
 ARCHITECTURES = ("mlp", "unet")
 PARAMETERIZATIONS = ("eps", "levels")
-IMAGE_SHAPE, N_PIXELS, MAX_PIXEL = (8, 8), 64, 16
+
 HALF_BIN = 1.0 / MAX_PIXEL  # half the distance between two grey levels in model space [-1, 1]
 LEVELS = np.arange(MAX_PIXEL + 1) / (MAX_PIXEL / 2) - 1.0  # the 17 grey levels y_k = k / 8 - 1
 SAMPLERS = ("ancestral", "ddim")
 
 
 @dataclass
-class DDPMConfig:
+class DDPMConfig(PointsOrDigitsConfig):
     """Everything that defines a DDPM (saved as JSON in every checkpoint).
 
     ``data``: ``"digits"`` or a 2-D toy set's name. ``architecture``: ``"mlp"`` (``TimeMLP``; 2-D points, or the
@@ -92,17 +92,6 @@ class DDPMConfig:
     def __post_init__(self) -> None:
         self.hidden = tuple(int(h) for h in self.hidden)
         check_ddpm_config(self)
-
-    @property
-    def is_image(self) -> bool:
-        return self.data == "digits"
-
-    @property
-    def data_dim(self) -> int:
-        return N_PIXELS if self.is_image else 2
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
 
 
 def check_ddpm_config(config: DDPMConfig) -> None:
@@ -213,8 +202,6 @@ class DDPM(nn.Module):
     def check_data(self, x: Any, name: str = "x") -> Any:
         """Validated data space: (n, 2) finite points, or digits (n, 8, 8) / (n, 64) with values in 0..16; for a
         conditional model the pair (x, labels), labels integers in 0..num_classes - 1."""
-        from scratchgen.models.gan import check_points_or_digits
-
         if not self.conditional:
             return check_points_or_digits(x, name, self.config.is_image)
         if not isinstance(x, tuple) or len(x) != 2:
@@ -440,8 +427,4 @@ class DDPM(nn.Module):
 
 def ddpm_config_from_dict(values: dict[str, Any]) -> DDPMConfig:
     """A DDPMConfig from its JSON dict (unknown keys refused, naming them)."""
-    known = set(DDPMConfig.__dataclass_fields__)
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ValueError(f"unknown DDPMConfig fields: {unknown}")
-    return DDPMConfig(**values)
+    return DDPMConfig.from_dict(values)

@@ -32,24 +32,29 @@ Training alternates: a D step on every batch, a G step on every ``d_steps``-th o
 """
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 import autograd_lite as al
 from autograd_lite import Tensor, nn, ops, optim
+from scratchgen.models.data_config import (  # noqa: F401 (check_points_or_digits: re-exported)
+    IMAGE_SHAPE,
+    MAX_PIXEL,
+    N_PIXELS,
+    PointsOrDigitsConfig,
+    check_points_or_digits,
+)
 from scratchgen.models.networks import ConvDecoder, ConvEncoder
 
 LOSSES = ("minimax", "non_saturating", "wgan_gp")
 ARCHITECTURES = ("mlp", "dcgan")
-IMAGE_SHAPE, N_PIXELS, MAX_PIXEL = (8, 8), 64, 16.0
 
 
 @dataclass
-class GANConfig:
+class GANConfig(PointsOrDigitsConfig):
     """Everything that defines a GAN and its game (saved as JSON in every checkpoint).
 
     ``data``: ``"digits"`` (8x8 images, 0..16) or a 2-D toy set's name (``scratchgen.data.TOY_SETS``).
@@ -78,17 +83,6 @@ class GANConfig:
         self.discriminator_hidden = tuple(int(h) for h in self.discriminator_hidden)
         self.betas = tuple(float(b) for b in self.betas)
         check_gan_config(self)
-
-    @property
-    def is_image(self) -> bool:
-        return self.data == "digits"
-
-    @property
-    def data_dim(self) -> int:
-        return N_PIXELS if self.is_image else 2
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
 
 
 def check_gan_config(config: GANConfig) -> None:
@@ -215,27 +209,6 @@ class Discriminator(nn.Module):
 
 
 # ----- the model -------------------------------------------------------------------------------------------
-def check_points_or_digits(x: Any, name: str, is_image: bool) -> np.ndarray:
-    """The data of a model of points or digits, validated: (n, 2) finite points, or digits (n, 8, 8) / (n, 64)
-    with values in [0, 16], as float64 (digits flattened to (n, 64))."""
-    a = np.asarray(x, dtype=np.float64)
-    if is_image:
-        if a.ndim == 3 and a.shape[1:] == IMAGE_SHAPE:
-            a = a.reshape(len(a), N_PIXELS)
-        if a.ndim != 2 or a.shape[1] != N_PIXELS:
-            raise ValueError(f"{name} must be digits of shape (n, 8, 8) or (n, 64), got {a.shape}")
-        if not np.all(np.isfinite(a)) or a.min(initial=0) < 0 or a.max(initial=0) > MAX_PIXEL:
-            raise ValueError(f"{name} must hold pixel values in [0, 16] (no NaN or inf)")
-    else:
-        if a.ndim != 2 or a.shape[1] != 2:
-            raise ValueError(f"{name} must be 2-D points of shape (n, 2), got {a.shape}")
-        if not np.all(np.isfinite(a)):
-            raise ValueError(f"{name} must be finite (no NaN or inf)")
-    if len(a) == 0:
-        raise ValueError(f"{name} is empty")
-    return a
-
-
 class GAN(nn.Module):
     """A generator and a discriminator (``GANConfig``), trained by ``scratchgen.training.Trainer``.
 
@@ -351,8 +324,4 @@ class GAN(nn.Module):
 
 def gan_config_from_dict(values: dict[str, Any]) -> GANConfig:
     """A GANConfig from its JSON dict (unknown keys refused, naming them)."""
-    known = set(GANConfig.__dataclass_fields__)
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ValueError(f"unknown GANConfig fields: {unknown}")
-    return GANConfig(**values)
+    return GANConfig.from_dict(values)
