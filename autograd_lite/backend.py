@@ -61,31 +61,79 @@ def is_numpy(a: Any) -> bool:
     return isinstance(a, np.ndarray)
 
 
+# Devices are named by strings: 'cpu' (NumPy), 'cuda' (CuPy on a GPU), and 'array_api_strict' (the array-API
+# standard's reference namespace on the CPU: what the tests use to prove the engine needs nothing NumPy-only).
+DEVICES = ("cpu", "cuda", "array_api_strict")
+_default_device = "cpu"
+
+
+def set_default_device(device: str) -> None:
+    """The device new Tensors made from Python or NumPy data go to (``torch.set_default_device``'s role)."""
+    global _default_device
+    namespace_of(device)  # validates the name and that the namespace can be used here
+    _default_device = device
+
+
+def get_default_device() -> str:
+    return _default_device
+
+
+def namespace_of(device: str) -> ModuleType:
+    """The array module that holds a device's arrays."""
+    if device == "cpu":
+        return np
+    if device == "cuda":
+        cupy = _cupy()
+        if cupy is None:
+            raise RuntimeError("device 'cuda' needs CuPy and a GPU (pip install 'scratchgen[gpu]')")
+        return cupy
+    if device == "array_api_strict":
+        return importlib.import_module("array_api_strict")
+    raise ValueError(f"device must be one of {', '.join(map(repr, DEVICES))}, got {device!r}")
+
+
 def device_of(a: Any) -> str:
-    """'cpu' for NumPy arrays, 'cuda' for CuPy arrays, else the namespace's name."""
+    """'cpu' for NumPy arrays, 'cuda' for CuPy arrays, else the namespace's name ('array_api_strict')."""
     if isinstance(a, (np.ndarray, np.generic)):
         return "cpu"
-    cupy = _cupy()
+    cupy = sys.modules.get("cupy")
     if cupy is not None and isinstance(a, cupy.ndarray):
         return "cuda"
     return array_namespace(a).__name__
 
 
 def to_device(a: Any, device: str) -> Any:
-    """Copy array ``a`` to ``device`` ('cpu' or 'cuda'); a no-op when it is already there."""
-    if device not in ("cpu", "cuda"):
-        raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
+    """Copy array ``a`` to ``device`` (one of DEVICES); a no-op when it is already there.
+
+    Every move goes through a NumPy array on the CPU, so data made on the CPU (random noise drawn with a
+    ``numpy.random.Generator``) is the same numbers on every device.
+    """
+    xp = namespace_of(device)
     if device_of(a) == device:
         return a
-    if device == "cpu":
-        cupy = _cupy()
-        if cupy is not None and isinstance(a, cupy.ndarray):
-            return cupy.asnumpy(a)
-        return np.asarray(a)
-    cupy = _cupy()
-    if cupy is None:
-        raise RuntimeError("device 'cuda' needs CuPy and a GPU (pip install 'scratchgen[gpu]')")
-    return cupy.asarray(a)
+    cupy = sys.modules.get("cupy")
+    if cupy is not None and isinstance(a, cupy.ndarray):
+        host = cupy.asnumpy(a)
+    else:
+        host = np.asarray(a)  # NumPy data, Python numbers, or another namespace's CPU array
+    return host if xp is np else xp.asarray(host)
+
+
+def dtype_name(dtype: Any) -> str:
+    """'float32', 'float64', ... for a NumPy dtype, a namespace's dtype object or a name."""
+    if isinstance(dtype, str):
+        return np.dtype(dtype).name
+    try:
+        return np.dtype(dtype).name
+    except TypeError:  # a non-NumPy namespace's dtype object (array_api_strict.float32 prints as its name)
+        name = str(dtype).rsplit(".", 1)[-1]
+        np.dtype(name)  # a name NumPy knows, or a TypeError
+        return name
+
+
+def namespace_dtype(xp: ModuleType, dtype: Any) -> Any:
+    """``dtype`` (any spelling) as namespace ``xp``'s own dtype object."""
+    return getattr(xp, dtype_name(dtype))
 
 
 def cuda_available() -> bool:

@@ -29,6 +29,9 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
+import numpy as np
+
+from autograd_lite import backend
 from autograd_lite.grad_mode import _GradMode
 from autograd_lite.tensor import Tensor
 
@@ -44,7 +47,10 @@ class Function:
                     f"{type(self).__name__} expects Tensor inputs, got {type(x).__name__}; "
                     "wrap arrays with autograd_lite.tensor(...)"
                 )
-        out = Tensor._from_array(self.forward(*[x.data for x in inputs]))
+        arrays = [x.data for x in inputs]
+        if len(arrays) > 1 and not all(type(a) is np.ndarray for a in arrays):
+            backend.array_namespace(*arrays)  # one device per op: mixing them is an error, never a silent copy
+        out = Tensor._from_array(self.forward(*arrays))
         if _GradMode.enabled and any(x.requires_grad for x in inputs):
             out.requires_grad = True
             out.creator = self

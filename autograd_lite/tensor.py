@@ -12,6 +12,7 @@ input Tensors). ``backward()`` is the whole algorithm:
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -39,11 +40,17 @@ def get_default_dtype() -> np.dtype:
     return _Defaults.dtype
 
 
-def _as_float_array(data: Any, dtype: Any = None) -> Any:
-    """``data`` as a float32/float64 array; Python data and integers take the default dtype."""
+def _as_float_array(data: Any, dtype: Any = None, device: str | None = None) -> Any:
+    """``data`` as a float32/float64 array on ``device``; Python data and integers take the default dtype.
+
+    Python and NumPy data go to ``device`` (the default device when None); an array of another namespace
+    (CuPy, array_api_strict) stays where it is unless ``device`` names another one.
+    """
     if isinstance(data, Tensor):
         data = data.data
     if isinstance(data, np.ndarray) or not hasattr(data, "__array_namespace__"):
+        if data is None or isinstance(data, str | bytes):
+            raise TypeError(f"Tensor data must be real numbers, got {type(data).__name__}")
         array = np.asarray(data)
         kind = array.dtype.kind
         if kind not in "biuf":
@@ -52,41 +59,46 @@ def _as_float_array(data: Any, dtype: Any = None) -> Any:
                 "(object, string and complex arrays are not supported)"
             )
         if dtype is not None:
-            target = np.dtype(dtype)
+            target = np.dtype(backend.dtype_name(dtype))
         elif kind == "f" and array.dtype.itemsize >= 4 and isinstance(data, np.ndarray | np.generic):
             target = array.dtype
         else:
             target = _Defaults.dtype
         if target.name not in _FLOAT_KINDS:
             raise TypeError(f"dtype must be float32 or float64, got {target}")
-        return array if array.dtype == target else array.astype(target)
-    xp = data.__array_namespace__()  # CuPy or another array-API module: keep it there
+        array = array if array.dtype == target else array.astype(target)
+        device = backend.get_default_device() if device is None else device
+        return array if device == "cpu" else backend.to_device(array, device)
+    if device is not None:
+        data = backend.to_device(data, device)
+    xp = backend.array_namespace(data)  # CuPy or another array-API module: keep it there
     if dtype is not None:
-        return xp.astype(data, _namespace_dtype(xp, dtype))
+        if backend.dtype_name(dtype) not in _FLOAT_KINDS:
+            raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+        return xp.astype(data, backend.namespace_dtype(xp, dtype))
     if not xp.isdtype(data.dtype, "real floating"):
         if xp.isdtype(data.dtype, ("integral", "bool")):
-            return xp.astype(data, _namespace_dtype(xp, _Defaults.dtype))
+            return xp.astype(data, backend.namespace_dtype(xp, _Defaults.dtype))
         raise TypeError(f"Tensor data must be real numbers, got dtype {data.dtype}")
     return data
-
-
-def _namespace_dtype(xp: Any, dtype: Any) -> Any:
-    return getattr(xp, np.dtype(dtype).name)
 
 
 class Tensor:
     """An array with an optional gradient, PyTorch-style.
 
-    ``Tensor(data, requires_grad=False, dtype=None)``: ``data`` is an array or anything ``numpy.asarray``
-    takes. Float32/float64 arrays keep their dtype; Python numbers, lists and integer arrays become the
-    default dtype (float32).
+    ``Tensor(data, requires_grad=False, dtype=None, device=None)``: ``data`` is an array or anything
+    ``numpy.asarray`` takes. Float32/float64 arrays keep their dtype; Python numbers, lists and integer arrays
+    become the default dtype (float32). ``device`` ('cpu', 'cuda', 'array_api_strict') moves the data there;
+    without it NumPy and Python data go to the default device (``set_default_device``) and other arrays stay
+    where they are.
     """
 
     __slots__ = ("data", "grad", "requires_grad", "creator", "name", "_retains_grad", "__weakref__")
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operators, giving a Tensor
 
-    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None):
-        self.data = _as_float_array(data, dtype)
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None,
+                 device: str | None = None):
+        self.data = _as_float_array(data, dtype, device)
         self.grad: Tensor | None = None
         self.requires_grad = bool(requires_grad)
         self.creator = None
@@ -122,7 +134,7 @@ class Tensor:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.data.shape))
+        return math.prod(self.data.shape)
 
     @property
     def device(self) -> str:
@@ -186,8 +198,9 @@ class Tensor:
         return _ops.cast(self, dtype)
 
     def to(self, target: Any) -> Tensor:
-        """``to('cpu'|'cuda')`` moves the data (a new leaf); ``to(np.float64)`` casts (differentiable)."""
-        if isinstance(target, str):
+        """``to('cpu'|'cuda'|'array_api_strict')`` moves the data (a new leaf); ``to(np.float64)`` casts
+        (differentiable)."""
+        if isinstance(target, str) and target in backend.DEVICES:
             moved = Tensor._from_array(backend.to_device(self.data, target))
             moved.requires_grad = self.requires_grad
             return moved
@@ -431,9 +444,9 @@ def grad(
     return grads
 
 
-def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: str | None = None) -> Tensor:
     """Make a leaf Tensor (``autograd_lite.tensor([1., 2.], requires_grad=True)``)."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
 
 
 from autograd_lite import ops as _ops  # noqa: E402  (ops build on Tensor, Tensor's operators call ops)
