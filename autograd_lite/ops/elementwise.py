@@ -24,6 +24,11 @@ from autograd_lite.ops.shape import sum_to
 from autograd_lite.tensor import Tensor
 
 
+def _xp(x: Any) -> Any:
+    """The array module of ``x`` (NumPy, CuPy, array_api_strict): every forward computes through it."""
+    return backend.array_namespace(x)
+
+
 # ----- arithmetic -----
 class Add(Function):
     def forward(self, a, b):
@@ -114,7 +119,7 @@ class Cast(Function):
     def forward(self, x):
         self.input_dtype = x.dtype
         xp = backend.array_namespace(x)
-        return x.astype(self.dtype) if xp is np else xp.astype(x, self.dtype)
+        return xp.astype(x, backend.namespace_dtype(xp, self.dtype))
 
     def backward(self, gy):
         return Cast(self.input_dtype)(gy)
@@ -149,19 +154,18 @@ def pow(base: Any, exponent: Any) -> Tensor:  # noqa: A001 (the op's name)
 
 def cast(x: Tensor, dtype: Any) -> Tensor:
     """x converted to ``dtype`` (float32/float64); the gradient is cast back."""
-    if x.dtype == dtype:
+    name = backend.dtype_name(dtype)
+    if name not in ("float32", "float64"):
+        raise TypeError(f"can only cast to float32 or float64, got {dtype}")
+    if backend.dtype_name(x.dtype) == name:
         return x
-    if isinstance(x.data, np.ndarray):
-        dtype = np.dtype(dtype)
-        if dtype.name not in ("float32", "float64"):
-            raise TypeError(f"can only cast to float32 or float64, got {dtype}")
-    return Cast(dtype)(x)
+    return Cast(name)(x)
 
 
 # ----- unary math -----
 class Exp(Function):
     def forward(self, x):
-        return np.exp(x)
+        return _xp(x).exp(x)
 
     def backward(self, gy):
         return gy * self.output
@@ -169,7 +173,7 @@ class Exp(Function):
 
 class Log(Function):
     def forward(self, x):
-        return np.log(x)
+        return _xp(x).log(x)
 
     def backward(self, gy):
         return gy / self.inputs[0]
@@ -177,7 +181,7 @@ class Log(Function):
 
 class Sqrt(Function):
     def forward(self, x):
-        return np.sqrt(x)
+        return _xp(x).sqrt(x)
 
     def backward(self, gy):
         return gy / (2 * self.output)
@@ -185,15 +189,16 @@ class Sqrt(Function):
 
 class Abs(Function):
     def forward(self, x):
-        return np.abs(x)
+        return _xp(x).abs(x)
 
     def backward(self, gy):
-        return gy * Tensor._from_array(np.sign(self.inputs[0].data))
+        x = self.inputs[0].data
+        return gy * Tensor._from_array(_xp(x).sign(x))
 
 
 class Sin(Function):
     def forward(self, x):
-        return np.sin(x)
+        return _xp(x).sin(x)
 
     def backward(self, gy):
         return gy * cos(self.inputs[0])
@@ -201,7 +206,7 @@ class Sin(Function):
 
 class Cos(Function):
     def forward(self, x):
-        return np.cos(x)
+        return _xp(x).cos(x)
 
     def backward(self, gy):
         return gy * -sin(self.inputs[0])
@@ -209,7 +214,7 @@ class Cos(Function):
 
 class Tanh(Function):
     def forward(self, x):
-        return np.tanh(x)
+        return _xp(x).tanh(x)
 
     def backward(self, gy):
         y = self.output
@@ -221,8 +226,9 @@ class Sigmoid(Function):
         # 1/(1 + e^-x) for x >= 0 and e^x/(1 + e^x) for x < 0, with e = exp(-|x|) <= 1: never overflows and
         # keeps full relative precision in the negative tail (0.5 (1 + tanh(x/2)) rounds against 1 there:
         # sigmoid(-17) came out 6e-8 instead of 4.1e-8 in float32, sigmoid(-40) 0 in float64).
-        e = np.exp(-np.abs(x))
-        y = np.maximum(e, x >= 0)  # the numerator: 1 where x >= 0, else e (np.where is 3x slower here)
+        xp = _xp(x)
+        e = xp.exp(-xp.abs(x))
+        y = xp.maximum(e, xp.astype(x >= 0, x.dtype))  # 1 where x >= 0, else e (3x np.where's speed)
         y /= 1 + e
         return y
 
@@ -241,7 +247,7 @@ class Erf(Function):
 
 
 def _erf_array(x: Any) -> Any:
-    """erf on an array: a numba ufunc for NumPy (NumPy has no erf), cupyx.scipy.special on CuPy."""
+    """erf on an array: a numba ufunc for NumPy (NumPy has no erf), cupyx.scipy.special on CuPy, else the host's."""
     xp = backend.array_namespace(x)
     if xp is np:
         from autograd_lite.kernels.special import erf
@@ -251,7 +257,10 @@ def _erf_array(x: Any) -> Any:
         import cupyx.scipy.special
 
         return cupyx.scipy.special.erf(x)
-    raise TypeError(f"erf is not available for {xp.__name__} arrays")
+    # The array-API standard has no erf: other namespaces compute it on the host and move the result back.
+    from autograd_lite.kernels.special import erf
+
+    return backend.to_device(erf(backend.to_device(x, "cpu")), backend.device_of(x))
 
 
 def exp(x: Tensor) -> Tensor:
@@ -295,10 +304,11 @@ def erf(x: Tensor) -> Tensor:
 # ----- activations -----
 class Relu(Function):
     def forward(self, x):
-        return np.maximum(x, 0)
+        return _xp(x).maximum(x, 0)
 
     def backward(self, gy):
-        return gy * Tensor._from_array((self.inputs[0].data > 0).astype(gy.dtype))
+        x = self.inputs[0].data
+        return gy * Tensor._from_array(_xp(x).astype(x > 0, x.dtype))
 
 
 class LeakyRelu(Function):
@@ -306,23 +316,24 @@ class LeakyRelu(Function):
         self.slope = slope
 
     def forward(self, x):
+        xp = _xp(x)
         if 0 <= self.slope <= 1:  # max(x, a x) is the same function, and 7x faster than np.where
-            return np.maximum(x, x * x.dtype.type(self.slope))
-        return np.where(x > 0, x, x * self.slope)
+            return xp.maximum(x, x * self.slope)
+        return xp.where(x > 0, x, x * self.slope)
 
     def backward(self, gy):
         data = self.inputs[0].data
-        slope = data.dtype.type(self.slope)
-        mask = (data > 0).astype(data.dtype)  # 1 where x > 0, else the slope: (1 - a) [x > 0] + a
-        mask *= 1 - slope
-        mask += slope
+        mask = _xp(data).astype(data > 0, data.dtype)  # 1 where x > 0, else the slope: (1 - a) [x > 0] + a
+        mask *= 1 - self.slope
+        mask += self.slope
         return gy * Tensor._from_array(mask)
 
 
 class Softplus(Function):
     def forward(self, x):
         # log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)): no overflow for large |x|.
-        return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+        xp = _xp(x)
+        return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
 
     def backward(self, gy):
         return gy * sigmoid(self.inputs[0])
@@ -363,26 +374,28 @@ class Maximum(Function):
     """max(a, b); at ties the gradient is split equally, as in PyTorch."""
 
     def forward(self, a, b):
-        return np.maximum(a, b)
+        return _xp(a).maximum(a, b)
 
     def backward(self, gy):
         a, b = self.inputs
-        share_a = (a.data > b.data) + 0.5 * (a.data == b.data)
+        xp = _xp(a.data)
+        share_a = xp.astype(a.data > b.data, gy.dtype) + 0.5 * xp.astype(a.data == b.data, gy.dtype)
         return _split(gy, a, b, share_a)
 
 
 class Minimum(Function):
     def forward(self, a, b):
-        return np.minimum(a, b)
+        return _xp(a).minimum(a, b)
 
     def backward(self, gy):
         a, b = self.inputs
-        share_a = (a.data < b.data) + 0.5 * (a.data == b.data)
+        xp = _xp(a.data)
+        share_a = xp.astype(a.data < b.data, gy.dtype) + 0.5 * xp.astype(a.data == b.data, gy.dtype)
         return _split(gy, a, b, share_a)
 
 
 def _split(gy: Tensor, a: Tensor, b: Tensor, share_a: Any) -> tuple[Tensor, Tensor]:
-    share_a = Tensor._from_array(share_a.astype(gy.dtype))
+    share_a = Tensor._from_array(share_a)
     return sum_to(gy * share_a, a.shape), sum_to(gy * (1 - share_a), b.shape)
 
 
@@ -393,16 +406,17 @@ class Clip(Function):
         self.low, self.high = low, high
 
     def forward(self, x):
-        return np.clip(x, self.low, self.high)
+        return _xp(x).clip(x, self.low, self.high)
 
     def backward(self, gy):
         data = self.inputs[0].data
-        inside = np.ones(data.shape, dtype=bool)
+        xp = _xp(data)
+        inside = xp.ones(data.shape, dtype=xp.bool)
         if self.low is not None:
             inside &= data >= self.low
         if self.high is not None:
             inside &= data <= self.high
-        return gy * Tensor._from_array(inside.astype(gy.dtype))
+        return gy * Tensor._from_array(xp.astype(inside, data.dtype))
 
 
 class Where(Function):
@@ -412,11 +426,11 @@ class Where(Function):
         self.condition = condition
 
     def forward(self, a, b):
-        return np.where(self.condition, a, b)
+        return _xp(a).where(self.condition, a, b)
 
     def backward(self, gy):
         a, b = self.inputs
-        zero = Tensor._from_array(np.zeros((), dtype=gy.dtype))
+        zero = Tensor._from_array(_xp(gy.data).zeros((), dtype=gy.dtype))
         ga = sum_to(Where(self.condition)(gy, zero), a.shape) if self.needs_input_grad[0] else None
         gb = sum_to(Where(self.condition)(zero, gy), b.shape) if self.needs_input_grad[1] else None
         return ga, gb
@@ -442,6 +456,7 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     """Pick a where ``condition`` (a boolean array, or a comparison of tensors) holds, else b."""
     condition = condition.data if isinstance(condition, Tensor) else condition
     condition = np.asarray(condition) if not hasattr(condition, "__array_namespace__") else condition
-    if condition.dtype != bool:
+    if backend.dtype_name(condition.dtype) != "bool":
         raise TypeError(f"where: condition must be a boolean array, got dtype {condition.dtype}")
-    return Where(condition)(*as_tensor_pair(a, b))
+    a, b = as_tensor_pair(a, b)
+    return Where(backend.to_device(condition, a.device))(a, b)  # a NumPy mask joins the tensors' device

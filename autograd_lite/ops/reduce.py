@@ -34,9 +34,7 @@ class Sum(Function):
         self.axes, self.keepdims = axes, keepdims
 
     def forward(self, x):
-        if isinstance(x, np.ndarray):
-            return x.sum(axis=self.axes, keepdims=self.keepdims)
-        return backend.array_namespace(x).sum(x, axis=self.axes, keepdims=self.keepdims)  # CuPy, array API
+        return backend.array_namespace(x).sum(x, axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, gy):
         shape = self.inputs[0].shape
@@ -72,30 +70,29 @@ def var(x: Tensor, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> 
 class _Extreme(Function):
     """max or min over axes; the gradient goes to the elements that attain it, shared at ties."""
 
-    reduce = staticmethod(np.max)
+    reduce = "max"  # the namespace function's name
 
     def __init__(self, axes: tuple[int, ...], keepdims: bool):
         self.axes, self.keepdims = axes, keepdims
 
     def forward(self, x):
-        return self.reduce(x, axis=self.axes, keepdims=self.keepdims)
+        return getattr(backend.array_namespace(x), self.reduce)(x, axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, gy):
         x = self.inputs[0]
-        y = self.output.data if self.keepdims else self.output.data.reshape(keepdims_shape(x.shape, self.axes))
-        winners = x.data == y
-        share = winners / winners.sum(axis=self.axes, keepdims=True)
-        return broadcast_to(_expand(gy, x.shape, self.axes, self.keepdims), x.shape) * Tensor._from_array(
-            share.astype(x.dtype)
-        )
+        xp = backend.array_namespace(x.data)
+        y = self.output.data if self.keepdims else xp.reshape(self.output.data, keepdims_shape(x.shape, self.axes))
+        winners = xp.astype(x.data == y, x.data.dtype)
+        share = winners / xp.sum(winners, axis=self.axes, keepdims=True)
+        return broadcast_to(_expand(gy, x.shape, self.axes, self.keepdims), x.shape) * Tensor._from_array(share)
 
 
 class Max(_Extreme):
-    reduce = staticmethod(np.max)
+    reduce = "max"
 
 
 class Min(_Extreme):
-    reduce = staticmethod(np.min)
+    reduce = "min"
 
 
 def _check_nonempty(x: Tensor, axes: tuple[int, ...], name: str) -> None:
@@ -119,8 +116,9 @@ def min(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa
 
 def _stable_max(x: Any, axes: tuple[int, ...]) -> Any:
     """max over axes (keepdims), with non-finite maxima replaced by 0 so x - m never makes NaN."""
-    m = np.max(x, axis=axes, keepdims=True)
-    return np.where(np.isfinite(m), m, 0)
+    xp = backend.array_namespace(x)
+    m = xp.max(x, axis=axes, keepdims=True)
+    return xp.where(xp.isfinite(m), m, 0.0)
 
 
 class LogSumExp(Function):
@@ -130,9 +128,10 @@ class LogSumExp(Function):
         self.axes, self.keepdims = axes, keepdims
 
     def forward(self, x):
+        xp = backend.array_namespace(x)
         m = _stable_max(x, self.axes)
-        y = np.log(np.exp(x - m).sum(axis=self.axes, keepdims=True)) + m
-        return y if self.keepdims else y.reshape([n for i, n in enumerate(y.shape) if i not in self.axes])
+        y = xp.log(xp.sum(xp.exp(x - m), axis=self.axes, keepdims=True)) + m
+        return y if self.keepdims else xp.reshape(y, tuple(n for i, n in enumerate(y.shape) if i not in self.axes))
 
     def backward(self, gy):
         x = self.inputs[0]
@@ -154,8 +153,9 @@ class Softmax(Function):
         self.axis = axis
 
     def forward(self, x):
-        e = np.exp(x - _stable_max(x, (self.axis,)))
-        e /= e.sum(axis=self.axis, keepdims=True)
+        xp = backend.array_namespace(x)
+        e = xp.exp(x - _stable_max(x, (self.axis,)))
+        e /= xp.sum(e, axis=self.axis, keepdims=True)
         return e
 
     def backward(self, gy):
@@ -170,8 +170,9 @@ class LogSoftmax(Function):
         self.axis = axis
 
     def forward(self, x):
+        xp = backend.array_namespace(x)
         shifted = x - _stable_max(x, (self.axis,))
-        return shifted - np.log(np.exp(shifted).sum(axis=self.axis, keepdims=True))
+        return shifted - xp.log(xp.sum(xp.exp(shifted), axis=self.axis, keepdims=True))
 
     def backward(self, gy):
         return gy - exp(self.output) * sum(gy, axis=self.axis, keepdims=True)
@@ -229,7 +230,7 @@ class LogSoftmaxPick(Function):
             np.exp(probabilities, out=probabilities)  # in place: one (…, categories) array, not two
         else:
             probabilities = xp.exp(probabilities)
-        total = probabilities.sum(axis=self.axis, keepdims=True)
+        total = xp.sum(probabilities, axis=self.axis, keepdims=True)
         log_norm = xp.log(total) + m  # logsumexp
         probabilities /= total
         self.probabilities = probabilities  # softmax(x), for the backward
@@ -249,7 +250,8 @@ class LogSoftmaxPick(Function):
             gx.reshape(-1)[self.offsets] += gy.data.reshape(-1)  # each offset once: no repeated indices
             return Tensor._from_array(gx)
         xp = backend.array_namespace(x.data)
-        categories = xp.reshape(xp.arange(x.shape[self.axis]), [-1 if i == self.axis else 1 for i in range(x.ndim)])
+        along_axis = tuple(-1 if i == self.axis else 1 for i in range(x.ndim))
+        categories = xp.reshape(xp.arange(x.shape[self.axis]), along_axis)
         one_hot = Tensor._from_array(xp.astype(self.index == categories, x.dtype))
         g = reshape(gy, keepdims_shape(x.shape, (self.axis,)))
         return g * one_hot - g * softmax(x, axis=self.axis)
@@ -263,10 +265,11 @@ def log_softmax_pick(x: Tensor, index: Any, axis: int = -1) -> Tensor:
     axis = normalize_axis(axis, x.ndim)[0]
     if not hasattr(index, "shape") or isinstance(index, Tensor):
         index = np.asarray(index.data if isinstance(index, Tensor) else index)
-    index = _index_along(index, axis, x.shape)
-    if index.dtype.kind not in "iu":
-        raise TypeError(f"log_softmax_pick: index must hold integers, got dtype {index.dtype}")
+    host = backend.to_device(index, "cpu")  # the checks read the categories on the host
+    if host.dtype.kind not in "iu":
+        raise TypeError(f"log_softmax_pick: index must hold integers, got dtype {host.dtype}")
     n = x.shape[axis]
-    if index.size and (int(index.min()) < 0 or int(index.max()) >= n):
-        raise ValueError(f"log_softmax_pick: index must lie in [0, {n}), got {int(index.min())}..{int(index.max())}")
+    if host.size and (int(host.min()) < 0 or int(host.max()) >= n):
+        raise ValueError(f"log_softmax_pick: index must lie in [0, {n}), got {int(host.min())}..{int(host.max())}")
+    index = _index_along(index if backend.is_numpy(x.data) else backend.to_device(index, x.device), axis, x.shape)
     return LogSoftmaxPick(axis, index)(x)

@@ -25,9 +25,9 @@ def sum_to_array(x: Any, shape: tuple[int, ...]) -> Any:
     )
     if not axes:
         return x
-    y = x.sum(axis=axes, keepdims=True) if isinstance(x, np.ndarray) else (
-        backend.array_namespace(x).sum(x, axis=axes, keepdims=True))
-    return y.reshape(shape) if lead else y
+    xp = backend.array_namespace(x)
+    y = xp.sum(x, axis=axes, keepdims=True)
+    return xp.reshape(y, shape) if lead else y
 
 
 class SumTo(Function):
@@ -84,7 +84,7 @@ class Reshape(Function):
 
     def forward(self, x):
         self.input_shape = x.shape
-        return x.reshape(self.shape)
+        return backend.array_namespace(x).reshape(x, self.shape)
 
     def backward(self, gy):
         return reshape(gy, self.input_shape)
@@ -184,7 +184,20 @@ def _normalize_index(index: Any) -> Any:
 def _has_integer_array(index: Any) -> bool:
     """Does the index pick elements by integer arrays (which may repeat an element)?"""
     parts = index if isinstance(index, tuple) else (index,)
-    return any(getattr(p, "ndim", 0) > 0 and p.dtype.kind in "iu" for p in parts)
+    return any(getattr(p, "ndim", 0) > 0 and backend.dtype_name(p.dtype).startswith(("int", "uint")) for p in parts)
+
+
+def _index_on_device(index: Any, x: Any) -> Any:
+    """An index for a non-NumPy array: its index arrays moved to x's device, and a trailing Ellipsis where the
+    array-API standard wants every axis named (NumPy and CuPy fill the missing axes in silently)."""
+    device = backend.device_of(x)
+    parts = index if isinstance(index, tuple) else (index,)
+    parts = tuple(backend.to_device(i, device) if isinstance(i, np.ndarray) else i for i in parts)
+    named = sum(i.ndim if hasattr(i, "ndim") and backend.dtype_name(i.dtype) == "bool" else 1
+                for i in parts if i is not None and i is not Ellipsis)  # a mask names as many axes as it has
+    if not any(i is Ellipsis for i in parts) and named < x.ndim:  # `in` would compare arrays with ==
+        parts += (Ellipsis,)
+    return parts
 
 
 class GetItem(Function):
@@ -195,6 +208,10 @@ class GetItem(Function):
 
     def forward(self, x):
         self.input_shape = x.shape
+        if not backend.is_numpy(x) and _has_integer_array(self.index):
+            # The array-API standard's integer-array indexing is narrow (one array per axis, no slices beside
+            # it): other namespaces gather on the host, with NumPy's rules, and move the result back.
+            return backend.to_device(backend.to_device(x, "cpu")[self.index], backend.device_of(x))
         return x[self.index]
 
     def backward(self, gy):
@@ -212,6 +229,10 @@ class ScatterAdd(Function):
         xp = backend.array_namespace(gy)
         out = xp.zeros(self.shape, dtype=gy.dtype)
         if _has_integer_array(self.index):
+            if not hasattr(xp, "add") or not hasattr(xp.add, "at"):  # the array-API standard has no scatter-add
+                host = backend.to_device(out, "cpu")
+                np.add.at(host, self.index, backend.to_device(gy, "cpu"))  # the index stayed on the host
+                return backend.to_device(host, backend.device_of(gy))
             xp.add.at(out, self.index, gy)  # repeated indices must accumulate, not overwrite
         else:
             out[self.index] = gy  # slices and masks touch each element at most once
@@ -224,8 +245,11 @@ class ScatterAdd(Function):
 def getitem(x: Tensor, index: Any) -> Tensor:
     """x[index] for slices, integers, None, Ellipsis, integer arrays and boolean masks."""
     index = _normalize_index(index)
-    try:
-        x.data[index]  # validate early so the error points at the user's index, not at backward
+    on_host = not backend.is_numpy(x.data) and _has_integer_array(index)
+    if not backend.is_numpy(x.data) and not on_host:
+        index = _index_on_device(index, x.data)
+    try:  # validate early so the error points at the user's index, not at backward
+        np.broadcast_to(np.empty((), np.int8), x.shape)[index] if on_host else x.data[index]
     except IndexError as error:
         raise IndexError(f"index {index!r} is invalid for a tensor of shape {x.shape}: {error}") from None
     return GetItem(index)(x)
