@@ -121,8 +121,6 @@ def to_device(a: Any, device: str) -> Any:
 
 def dtype_name(dtype: Any) -> str:
     """'float32', 'float64', ... for a NumPy dtype, a namespace's dtype object or a name."""
-    if isinstance(dtype, str):
-        return np.dtype(dtype).name
     try:
         return np.dtype(dtype).name
     except TypeError:  # a non-NumPy namespace's dtype object (array_api_strict.float32 prints as its name)
