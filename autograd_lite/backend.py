@@ -134,5 +134,21 @@ def namespace_dtype(xp: ModuleType, dtype: Any) -> Any:
     return getattr(xp, dtype_name(dtype))
 
 
+def astype(a: Any, dtype: Any) -> Any:
+    """Array ``a`` (any namespace) cast to ``dtype`` (any spelling), in its own namespace."""
+    xp = array_namespace(a)
+    return xp.astype(a, namespace_dtype(xp, dtype))
+
+
+def copy(a: Any) -> Any:
+    """A copy of array ``a`` in its own namespace (``a.copy()`` is NumPy's, not the standard's)."""
+    return array_namespace(a).asarray(a, copy=True)
+
+
+def is_floating(a: Any) -> bool:
+    """Whether array ``a`` (any namespace) holds real floating-point numbers."""
+    return np.dtype(dtype_name(a.dtype)).kind == "f"
+
+
 def cuda_available() -> bool:
     return _cupy() is not None

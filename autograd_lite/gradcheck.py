@@ -38,23 +38,25 @@ def gradcheck(
     n_directions: int = 16,
     seed: int = 0,
     raise_exception: bool = True,
+    device: str | None = None,
 ) -> bool:
     """True if ``fn``'s gradients with respect to every input match finite differences.
 
     ``fn`` takes Tensors and returns a Tensor (or a sequence of them). ``inputs`` are arrays or Tensors;
-    they are copied to float64 leaves. Inputs with more than ``max_elementwise`` elements are checked
-    along ``n_directions`` random directions instead of element by element.
+    they are copied to float64 leaves on ``device`` (the default device when None). Inputs with more than
+    ``max_elementwise`` elements are checked along ``n_directions`` random directions instead of element by
+    element.
     """
     rng = np.random.default_rng(seed)
     arrays = [np.array(x.numpy() if isinstance(x, Tensor) else x, dtype=np.float64) for x in inputs]
-    leaves = [Tensor(a, requires_grad=True) for a in arrays]
+    leaves = [Tensor(a, requires_grad=True, device=device) for a in arrays]
     out = _flat_output(fn(*leaves))
-    weights = Tensor(rng.standard_normal(out.shape))
+    weights = Tensor(rng.standard_normal(out.shape), device=out.device)
 
     def objective(values: list[np.ndarray]) -> float:
         # Inputs require grad here too: fn may itself differentiate (as in gradgradcheck).
-        out = _flat_output(fn(*[Tensor(v, requires_grad=True) for v in values]))
-        return float((out.data * weights.data).sum())
+        out = _flat_output(fn(*[Tensor(v, requires_grad=True, device=device) for v in values]))
+        return float((out.detach() * weights).sum().item())
 
     if out.requires_grad:
         analytic = grad((out * weights).sum(), leaves, allow_unused=True)
@@ -101,7 +103,7 @@ def gradgradcheck(fn: Callable[..., Any], inputs: Sequence[Any], seed: int = 0, 
     def first_gradient(*xs: Tensor) -> Tensor:
         out = _flat_output(fn(*xs))
         if not weights:
-            weights.append(Tensor(rng.standard_normal(out.shape)))
+            weights.append(Tensor(rng.standard_normal(out.shape), device=out.device))
         if not out.requires_grad:
             return concat([reshape(x * 0.0, (-1,)) for x in xs])
         grads = grad((out * weights[0]).sum(), list(xs), create_graph=True, allow_unused=True)

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from autograd_lite import backend
 from autograd_lite.tensor import Tensor
 
 FORMAT_KEY = "__autograd_lite_format__"
@@ -29,7 +30,12 @@ def _flatten(state: dict[str, Any], prefix: str = "") -> dict[str, np.ndarray]:
         if isinstance(value, dict):
             flat.update(_flatten(value, name + "/"))
             continue
-        array = value.numpy() if isinstance(value, Tensor) else np.asarray(value)
+        if isinstance(value, Tensor):
+            array = value.numpy()
+        elif hasattr(value, "__array_namespace__") and not isinstance(value, np.ndarray):
+            array = backend.to_device(value, "cpu")  # a device array (CuPy, array_api_strict): to the host
+        else:
+            array = np.asarray(value)
         if array.dtype.kind == "O":
             raise TypeError(f"{name}: cannot save objects of type {type(value).__name__} (only arrays and numbers)")
         flat[name] = array
@@ -66,8 +72,11 @@ def _write_npz(f: Any, flat: dict[str, np.ndarray]) -> None:
                 np.lib.format.write_array(member, array, allow_pickle=False)
 
 
-def load(path: str | os.PathLike) -> dict[str, Any]:
-    """Read a file written by :func:`save`; nested dicts come back nested, values as NumPy arrays."""
+def load(path: str | os.PathLike, device: str | None = None) -> dict[str, Any]:
+    """Read a file written by :func:`save`; nested dicts come back nested, values as NumPy arrays, or as
+    arrays on ``device`` ('cuda', 'array_api_strict') when it is given."""
+    if device is not None:
+        backend.namespace_of(device)  # a known, usable device, checked before the file is read
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such checkpoint: {path}")
@@ -89,5 +98,5 @@ def load(path: str | os.PathLike) -> dict[str, Any]:
         *parents, leaf = key.split("/")
         for part in parents:
             node = node.setdefault(part, {})
-        node[leaf] = value
+        node[leaf] = value if device is None else backend.to_device(value, device)
     return state

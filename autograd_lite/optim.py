@@ -84,7 +84,8 @@ class Optimizer:
             param = self.params[int(index)]
             if np.shape(value) != param.shape:
                 raise ValueError(f"optimizer state {key} has shape {np.shape(value)}, parameter {param.shape}")
-            self.state[int(index)][name] = backend.to_device(np.asarray(value, dtype=param.dtype).copy(), param.device)
+            value = np.array(value, dtype=backend.dtype_name(param.dtype))
+            self.state[int(index)][name] = backend.to_device(value, param.device)
 
 
 class SGD(Optimizer):
@@ -166,6 +167,12 @@ class AdamW(Adam):
         super().__init__(params, lr, betas, eps, weight_decay)
 
 
+def _squared_sum(a: Any) -> float:
+    """sum(a^2) in float64, in a's namespace."""
+    xp = backend.array_namespace(a)
+    return float(xp.sum(backend.astype(a, "float64") ** 2))
+
+
 def clip_grad_norm_(params: Iterable[Tensor], max_norm: float) -> float:
     """Scale all gradients by min(1, max_norm / ||g||) where ||g|| is the norm of all of them together.
 
@@ -175,11 +182,11 @@ def clip_grad_norm_(params: Iterable[Tensor], max_norm: float) -> float:
     params = [p for p in params if p.grad is not None]
     if not params:
         return 0.0
-    total = math.sqrt(sum(float((p.grad.data.astype(np.float64) ** 2).sum()) for p in params))
+    total = math.sqrt(sum(_squared_sum(p.grad.data) for p in params))
     if math.isfinite(total) and total > max_norm:
         scale = max_norm / (total + 1e-6)
         for p in params:  # new arrays: gradients may be shared between parameters
-            p.grad = Tensor._from_array(p.grad.data * p.grad.data.dtype.type(scale))
+            p.grad = Tensor._from_array(p.grad.data * scale)
     return total
 
 
@@ -199,7 +206,7 @@ class EMA:
         self.params = list(params.parameters() if isinstance(params, Module) else params)
         self.decay = decay
         self.warmup = bool(warmup)
-        self.shadow = [p.data.copy() for p in self.params]
+        self.shadow = [backend.copy(p.data) for p in self.params]
         self.num_updates = 0
 
     def current_decay(self) -> float:
@@ -213,15 +220,15 @@ class EMA:
         decay = self.current_decay()
         self.num_updates += 1
         for avg, p in zip(self.shadow, self.params):
-            avg *= avg.dtype.type(decay)
-            avg += avg.dtype.type(1 - decay) * p.data
+            avg *= decay  # a Python float takes the array's dtype (NEP 50), in every namespace
+            avg += (1 - decay) * p.data
 
     def copy_to(self, params: Module | Iterable[Tensor] | None = None) -> None:
         """Write the averages into ``params`` (by default the tracked parameters)."""
         targets = self.params if params is None else list(
             params.parameters() if isinstance(params, Module) else params)
         for avg, p in zip(self.shadow, targets, strict=True):
-            p.data = avg.copy()
+            p.data = backend.copy(avg)
 
     @contextmanager
     def average_parameters(self) -> Iterator[None]:
@@ -246,7 +253,7 @@ class EMA:
             saved = np.asarray(state[f"shadow.{i}"])
             if saved.shape != p.shape:
                 raise ValueError(f"EMA shadow {i} has shape {saved.shape}, parameter {p.shape}")
-            self.shadow[i] = backend.to_device(saved.astype(p.dtype), p.device)
+            self.shadow[i] = backend.to_device(saved.astype(backend.dtype_name(p.dtype)), p.device)
         self.num_updates = int(state["num_updates"])
         self.decay = float(state["decay"])
         self.warmup = bool(state.get("warmup", False))

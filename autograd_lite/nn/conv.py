@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from autograd_lite import backend
 from autograd_lite.kernels.geometry import pair
 from autograd_lite.nn import init
 from autograd_lite.nn.module import Module, Parameter
@@ -22,7 +23,7 @@ IntOrPair = int | Sequence[int]
 
 
 def _uniform_parameter(shape: tuple[int, ...], bound: float, rng: np.random.Generator, dtype: Any) -> Parameter:
-    parameter = Parameter(np.zeros(shape, dtype=np.dtype(dtype or get_default_dtype())))
+    parameter = Parameter(np.zeros(shape, dtype=backend.dtype_name(dtype or get_default_dtype())))
     return init.uniform_(parameter, -bound, bound, rng)
 
 

@@ -44,7 +44,7 @@ def fans(shape: tuple[int, ...]) -> tuple[int, int]:
 
 
 def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
-    tensor.data = backend.to_device(values.astype(tensor.dtype), tensor.device)
+    tensor.data = backend.to_device(values.astype(backend.dtype_name(tensor.dtype)), tensor.device)
     return tensor
 
 

@@ -18,7 +18,7 @@ from autograd_lite.tensor import Tensor, get_default_dtype
 
 
 def _empty(shape: tuple[int, ...], dtype: Any) -> Parameter:
-    return Parameter(np.zeros(shape, dtype=np.dtype(dtype or get_default_dtype())))
+    return Parameter(np.zeros(shape, dtype=backend.dtype_name(dtype or get_default_dtype())))
 
 
 class Linear(Module):
@@ -139,8 +139,8 @@ class Dropout(Module):
         if not self.training or self.p == 0:
             return x
         # the mask 1[u >= p] / (1 - p), made in x's dtype in one pass (u stays float64: the same random stream)
-        keep = np.multiply(self.rng.random(x.shape) >= self.p, np.dtype(x.dtype).type(1 / (1 - self.p)),
-                           dtype=x.dtype)
+        dtype = np.dtype(backend.dtype_name(x.dtype))
+        keep = np.multiply(self.rng.random(x.shape) >= self.p, dtype.type(1 / (1 - self.p)), dtype=dtype)
         return x * Tensor._from_array(backend.to_device(keep, x.device))
 
 

@@ -138,7 +138,7 @@ class Module:
                 value = np.asarray(value)
                 if value.shape != param.shape:
                     raise ValueError(f"{name}: saved shape {value.shape} != parameter shape {param.shape}")
-                param.data = backend.to_device(value.astype(param.dtype, copy=True), param.device)
+                param.data = backend.to_device(value.astype(backend.dtype_name(param.dtype), copy=True), param.device)
             elif name in buffers:
                 owner, attr = self._owner_of(name)
                 old = getattr(owner, attr)
@@ -161,7 +161,7 @@ class Module:
             if isinstance(target, str):
                 param.data = backend.to_device(param.data, target)
             else:
-                param.data = param.data.astype(np.dtype(target))
+                param.data = backend.astype(param.data, target)
             param.grad = None
         for name, value in list(self.named_buffers()):
             owner, attr = self._owner_of(name)
@@ -185,10 +185,7 @@ def _in_the_form_of(old: Any, array: np.ndarray) -> Any:
     data = old.data if isinstance(old, Tensor) else old
     if not hasattr(data, "dtype"):
         return array
-    array = array.astype(data.dtype)
-    device = backend.device_of(data)
-    if device in ("cpu", "cuda"):
-        array = backend.to_device(array, device)
+    array = backend.to_device(array.astype(backend.dtype_name(data.dtype)), backend.device_of(data))
     return Tensor(array) if isinstance(old, Tensor) else array
 
 
@@ -199,6 +196,6 @@ def _buffer_to(value: Any, target: Any) -> Any:
         return value
     if isinstance(target, str):
         data = backend.to_device(data, target)
-    elif np.dtype(data.dtype).kind == "f":  # integer buffers (counts, indices) keep their dtype
-        data = data.astype(np.dtype(target))
+    elif backend.is_floating(data):  # integer buffers (counts, indices) keep their dtype
+        data = backend.astype(data, target)
     return Tensor(data) if isinstance(value, Tensor) else data

@@ -46,7 +46,7 @@ import autograd_lite as al
 from autograd_lite import Tensor, nn, ops
 from scratchgen.models.data_config import IMAGE_SHAPE, MAX_PIXEL, PointsOrDigitsConfig, check_points_or_digits
 from scratchgen.models.diffusion import VARIANCES, NoiseSchedule, ancestral_sample, ddim_sample
-from scratchgen.models.networks import TimeMLP, UNet
+from scratchgen.models.networks import OnDevice, TimeMLP, UNet
 
 ARCHITECTURES = ("mlp", "unet")
 PARAMETERIZATIONS = ("eps", "levels")
@@ -156,7 +156,7 @@ def gaussian_kl(mean_q: np.ndarray, var_q: np.ndarray, mean_p: np.ndarray, var_p
     return 0.5 * (np.log(var_p / var_q) + (var_q + (mean_q - mean_p) ** 2) / var_p - 1.0)
 
 
-class DDPM(nn.Module):
+class DDPM(OnDevice, nn.Module):
     """A DDPM (``DDPMConfig``): the noise schedule and the denoiser eps_theta, trained by
     ``scratchgen.training.Trainer`` on L_simple.
 
@@ -178,10 +178,6 @@ class DDPM(nn.Module):
         else:
             self.net = TimeMLP(config.data_dim, config.hidden, config.time_dim, rng=rng,
                                out_dim=outputs * config.data_dim, num_classes=config.num_classes)
-
-    @property
-    def dtype(self) -> Any:
-        return next(self.net.parameters()).dtype
 
     @property
     def sample_shape(self) -> tuple[int, ...]:
@@ -238,8 +234,8 @@ class DDPM(nn.Module):
     def to_tensor(self, x: Any) -> Any:
         """Model-space Tensor of the data; for a conditional model (Tensor, labels)."""
         if self.conditional:
-            return Tensor(self.to_model_space(x[0]).astype(self.dtype)), np.asarray(x[1])
-        return Tensor(self.to_model_space(x).astype(self.dtype))
+            return self.constant(self.to_model_space(x[0])), np.asarray(x[1])
+        return self.constant(self.to_model_space(x))
 
     # ----- the denoiser -----
     def eps_theta(self, xt: Tensor, t: np.ndarray, labels: Any = None) -> Tensor:
@@ -257,11 +253,11 @@ class DDPM(nn.Module):
         a = self.schedule.alpha_bars[np.asarray(t)].reshape(n, 1, 1)
         levels = LEVELS.reshape(1, k, 1)
         x = xt.reshape(n, 1, -1)
-        diff = x - Tensor((np.sqrt(a) * levels).astype(self.dtype))              # (n, 17, pixels)
-        log_likelihood = diff * diff * Tensor((-0.5 / (1 - a)).astype(self.dtype))
+        diff = x - self.constant(np.sqrt(a) * levels)              # (n, 17, pixels)
+        log_likelihood = diff * diff * self.constant(-0.5 / (1 - a))
         posterior = ops.softmax(logits.reshape(n, k, -1) + log_likelihood, axis=1)
-        x0 = (posterior * Tensor(levels.astype(self.dtype))).sum(axis=1, keepdims=True)
-        eps = (x - x0 * Tensor(np.sqrt(a).astype(self.dtype))) * Tensor((1 / np.sqrt(1 - a)).astype(self.dtype))
+        x0 = (posterior * self.constant(levels)).sum(axis=1, keepdims=True)
+        eps = (x - x0 * self.constant(np.sqrt(a))) * self.constant(1 / np.sqrt(1 - a))
         return eps.reshape(*xt.shape)
 
     def predict_noise(self, xt: np.ndarray, t: np.ndarray, labels: Any = None, guidance: float = 1.0) -> np.ndarray:
@@ -274,11 +270,11 @@ class DDPM(nn.Module):
         xt, t = np.asarray(xt, dtype=self.dtype), np.asarray(t)
         with al.no_grad():
             if labels is None or guidance == 0:
-                return self.eps_theta(Tensor(xt), t).numpy().astype(np.float64)
+                return self.eps_theta(self.constant(xt), t).numpy().astype(np.float64)
             if guidance == 1:
-                return self.eps_theta(Tensor(xt), t, labels).numpy().astype(np.float64)
+                return self.eps_theta(self.constant(xt), t, labels).numpy().astype(np.float64)
             null = np.full(len(xt), self.config.num_classes)
-            both = self.eps_theta(Tensor(np.concatenate([xt, xt])), np.concatenate([t, t]),
+            both = self.eps_theta(self.constant(np.concatenate([xt, xt])), np.concatenate([t, t]),
                                   np.concatenate([np.asarray(labels), null])).numpy().astype(np.float64)
         conditional, unconditional = both[:len(xt)], both[len(xt):]
         return unconditional + guidance * (conditional - unconditional)
@@ -293,8 +289,8 @@ class DDPM(nn.Module):
         t = rng.integers(1, self.schedule.T + 1, size=n)
         eps = rng.standard_normal(x0.shape)
         a = NoiseSchedule._at(self.schedule.alpha_bars, t, x0.ndim)
-        eps = Tensor(eps.astype(self.dtype))
-        xt = x0 * Tensor(np.sqrt(a).astype(self.dtype)) + eps * Tensor(np.sqrt(1 - a).astype(self.dtype))
+        eps = self.constant(eps)
+        xt = x0 * self.constant(np.sqrt(a)) + eps * self.constant(np.sqrt(1 - a))
         residual = self.eps_theta(xt, t, labels) - eps
         return (residual * residual).mean()
 

@@ -47,7 +47,7 @@ from scratchgen.models.data_config import (  # noqa: F401 (check_points_or_digit
     PointsOrDigitsConfig,
     check_points_or_digits,
 )
-from scratchgen.models.networks import ConvDecoder, ConvEncoder
+from scratchgen.models.networks import ConvDecoder, ConvEncoder, OnDevice
 
 LOSSES = ("minimax", "non_saturating", "wgan_gp")
 ARCHITECTURES = ("mlp", "dcgan")
@@ -135,8 +135,7 @@ def gradient_penalty(critic: nn.Module, real: Tensor, fake: Tensor, rng: np.rand
     """E[(||grad_x f(x_hat)||_2 - 1)^2], x_hat = e x + (1 - e) G(z), e ~ U(0, 1) per (packed) sample.
 
     The penalty is differentiated again in D's update, so the input gradient keeps its graph."""
-    e = rng.random((real.shape[0],) + (1,) * (real.ndim - 1)).astype(real.dtype)
-    e = Tensor._from_array(e)
+    e = Tensor(rng.random((real.shape[0],) + (1,) * (real.ndim - 1)), dtype=real.dtype, device=real.device)
     x_hat = (e * real.detach() + (1 - e) * fake.detach()).detach().requires_grad_(True)
     (g,) = al.grad(critic(x_hat).sum(), x_hat, create_graph=True)
     norm = ops.sqrt((g * g).reshape(g.shape[0], -1).sum(axis=1) + 1e-12)
@@ -209,7 +208,7 @@ class Discriminator(nn.Module):
 
 
 # ----- the model -------------------------------------------------------------------------------------------
-class GAN(nn.Module):
+class GAN(OnDevice, nn.Module):
     """A generator and a discriminator (``GANConfig``), trained by ``scratchgen.training.Trainer``.
 
     ``sample(n, rng)``: z ~ N(0, I), x = G(z). ``validation_loss``: MMD^2 of 500 samples to the validation
@@ -224,20 +223,16 @@ class GAN(nn.Module):
         self.generator = Generator(config, rng)
         self.discriminator = Discriminator(config, rng)
 
-    @property
-    def dtype(self) -> Any:
-        return next(self.generator.parameters()).dtype
-
     # ----- data -----
     def check_data(self, x: Any, name: str = "x") -> np.ndarray:
         """Validated training data: (n, 2) finite points, or digits (n, 8, 8) / (n, 64) in [0, 16]."""
         return check_points_or_digits(x, name, self.config.is_image)
 
     def to_tensor(self, x: np.ndarray) -> Tensor:
-        return Tensor(np.asarray(x, dtype=self.dtype))
+        return self.constant(x)
 
     def noise(self, n: int, rng: np.random.Generator) -> Tensor:
-        return Tensor(rng.standard_normal((n, self.config.latent_dim)).astype(self.dtype))
+        return self.constant(rng.standard_normal((n, self.config.latent_dim)))
 
     # ----- the game -----
     def optimizer_groups(self) -> dict[str, tuple[list[nn.Parameter], dict[str, Any]]]:

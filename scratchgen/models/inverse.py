@@ -62,7 +62,7 @@ class PixelMask(LinearOperator):
 
     def forward(self, x: Image) -> Image:
         if _is_tensor(x):
-            return x * Tensor(self.mask.astype(x.dtype))
+            return x * Tensor(self.mask, dtype=x.dtype, device=x.device)
         return np.asarray(x) * self.mask
 
     adjoint = forward  # a projection: A^T = A
@@ -230,7 +230,6 @@ def dps(model: Any, operator: LinearOperator, observed: np.ndarray, rng: np.rand
     step. Returns (N, 1, 8, 8).
     """
     import autograd_lite as al
-    from autograd_lite import Tensor
     from scratchgen.models.diffusion import ddim_timesteps
 
     s = model.schedule
@@ -249,10 +248,10 @@ def dps(model: Any, operator: LinearOperator, observed: np.ndarray, rng: np.rand
         for i in range(len(taus) - 1, -1, -1):
             t, s_prev = int(taus[i]), int(previous[i])
             tt = np.full(n, t)
-            xt = Tensor(x.astype(model.dtype), requires_grad=True)
+            xt = model.constant(x).requires_grad_(True)
             eps_tensor = model.eps_theta(xt, tt, labels)
             x0_tensor = (xt - eps_tensor * float(np.sqrt(1 - a[t]))) * float(1 / np.sqrt(a[t]))
-            residual = Tensor(observed.astype(model.dtype)) - operator(x0_tensor)
+            residual = model.constant(observed) - operator(x0_tensor)
             norms = ((residual * residual).reshape(n, -1).sum(axis=1) + 1e-12) ** 0.5
             (grad,) = al.grad(norms.sum(), xt)
             eps, x0 = eps_tensor.numpy().astype(np.float64), x0_tensor.numpy().astype(np.float64)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_lite import Tensor, nn, ops
+from autograd_lite import Tensor, backend, nn, ops
 
 ACTIVATIONS = {
     "relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "tanh": nn.Tanh, "silu": nn.SiLU, "gelu": nn.GELU,
@@ -102,8 +102,27 @@ class ConvDecoder(nn.Module):
         return self.upsample(h)
 
 
+class OnDevice:
+    """Where a model's weights live, for the models built on ``nn.Module``: ``dtype`` (a NumPy dtype, whatever
+    the array namespace), ``device`` ('cpu', 'cuda', 'array_api_strict'), and ``constant(values)``, host data
+    (noise drawn with the caller's generator, schedules, masks) as a Tensor beside the weights. Moving the
+    model with ``.to(device)`` moves everything it makes: the same seed gives the same numbers everywhere."""
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(backend.dtype_name(next(self.parameters()).dtype))
+
+    @property
+    def device(self) -> str:
+        return next(self.parameters()).device
+
+    def constant(self, values: Any) -> Tensor:
+        return Tensor(values, dtype=self.dtype, device=self.device)
+
+
 # ----- the denoisers of the diffusion model: networks of (x_t, t) -------------------------------------------
-def sinusoidal_embedding(t: Any, dim: int, max_period: float = 10_000.0, dtype: Any = np.float32) -> Tensor:
+def sinusoidal_embedding(t: Any, dim: int, max_period: float = 10_000.0, dtype: Any = np.float32,
+                         device: str | None = None) -> Tensor:
     """The Transformer's position code for the timestep t (Vaswani et al. 2017; DDPM uses it for t):
     e(t) = [sin(t w_0), ..., sin(t w_{h-1}), cos(t w_0), ..., cos(t w_{h-1})], w_i = max_period^(-i / h),
     h = dim / 2. Smooth in t, one frequency per pair of features, from one cycle per step to ~1/max_period."""
@@ -112,7 +131,7 @@ def sinusoidal_embedding(t: Any, dim: int, max_period: float = 10_000.0, dtype: 
     half = dim // 2
     frequencies = max_period ** (-np.arange(half) / half)
     angles = np.asarray(t, dtype=np.float64).reshape(-1, 1) * frequencies
-    return Tensor(np.concatenate([np.sin(angles), np.cos(angles)], axis=1).astype(dtype))
+    return Tensor(np.concatenate([np.sin(angles), np.cos(angles)], axis=1), dtype=dtype, device=device)
 
 
 class TimeEmbedding(nn.Module):
@@ -126,7 +145,7 @@ class TimeEmbedding(nn.Module):
         self.act = nn.SiLU()
 
     def forward(self, t: Any) -> Tensor:
-        code = sinusoidal_embedding(t, self.dim, dtype=self.first.weight.dtype)
+        code = sinusoidal_embedding(t, self.dim, dtype=self.first.weight.dtype, device=self.first.weight.device)
         return self.second(self.act(self.first(code)))
 
 

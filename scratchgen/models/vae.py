@@ -41,7 +41,7 @@ import numpy as np
 
 from autograd_lite import Tensor, backend, nn, no_grad, ops
 from scratchgen.data import IMAGE_SHAPE, N_PIXEL_VALUES
-from scratchgen.models.networks import MLP, ConvDecoder, ConvEncoder, activation_layer
+from scratchgen.models.networks import MLP, ConvDecoder, ConvEncoder, OnDevice, activation_layer
 
 N_PIXELS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]
 MAX_PIXEL = N_PIXEL_VALUES - 1
@@ -254,7 +254,7 @@ class PixelLikelihood:
 
 
 # ----- the models ------------------------------------------------------------------------------------------
-class LatentVariableModel(nn.Module):
+class LatentVariableModel(OnDevice, nn.Module):
     """What both VAEs share: the bounds, the likelihood estimate, sampling and the input checks.
 
     Subclasses define ``log_weights(x, k, rng)`` (log p(x, z_i) - log q(z_i|x) for k samples each),
@@ -269,29 +269,20 @@ class LatentVariableModel(nn.Module):
         self.pixels = PixelLikelihood(config.likelihood, config.gaussian_sigma)
 
     # helpers
-    @property
-    def dtype(self) -> Any:
-        return next(self.parameters()).dtype
-
-    @property
-    def device(self) -> str:
-        return next(self.parameters()).device
-
     def check_data(self, x: Any, name: str = "x") -> np.ndarray:
         """Validated digits as a (n, 64) array of the model's dtype (see :func:`check_images`)."""
         return check_images(x, self.config.likelihood, name).astype(self.dtype)
 
     def to_tensor(self, x: np.ndarray) -> Tensor:
         """Already checked data as a Tensor on the model's device."""
-        return Tensor._from_array(backend.to_device(np.asarray(x, dtype=self.dtype), self.device))
+        return self.constant(x)
 
     def _images(self, x: Any, name: str = "x") -> Tensor:
         return self.to_tensor(self.check_data(x, name))
 
     def _noise(self, shape: tuple[int, ...], rng: np.random.Generator) -> Tensor:
         """eta ~ N(0, I), drawn by the caller's generator (same seed, same numbers on every device)."""
-        eta = rng.standard_normal(shape).astype(self.dtype)
-        return Tensor._from_array(backend.to_device(eta, self.device))
+        return self.constant(rng.standard_normal(shape))
 
     def _reparameterise(self, mu: Tensor, log_var: Tensor, rng: np.random.Generator,
                         k: int | None = None) -> tuple[Tensor, Tensor]:
