@@ -227,7 +227,9 @@ def dps(model: Any, operator: LinearOperator, observed: np.ndarray, rng: np.rand
     which is the paper's update x' - zeta_t grad ||y - A x0_hat||^2 with its step-size rule
     zeta_t = zeta' / ||y - A x0_hat||, zeta' = step_size / 2. The gradient runs backward through the denoiser
     (``autograd_lite.grad``): x0_hat is a function of x_t through eps_theta. At the end x_0 = x0_hat at the last
-    step. Returns (N, 1, 8, 8).
+    step. Returns (N, *model.sample_shape). ``model`` is a DDPM or anything with its interface: ``schedule``,
+    ``sample_shape``, ``parameters()``, ``constant(values)`` (host data as a Tensor on the model's device) and
+    ``eps_theta(x_t, t, labels)``.
     """
     import autograd_lite as al
     from scratchgen.models.diffusion import ddim_timesteps

@@ -140,6 +140,9 @@ class ExactGaussianModel:
     def parameters(self):
         return []
 
+    def constant(self, values):
+        return Tensor(values, dtype=self.dtype)
+
     def eps_theta(self, xt, t, labels=None):
         a = self.schedule.alpha_bars[t][:, None]
         v = a * self.sd**2 + 1 - a
