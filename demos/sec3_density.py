@@ -129,7 +129,7 @@ def figure_sampling(out_dir: str, quick: bool) -> str:
     gmm2 = GaussianMixture(8, n_init=1 if quick else 3, seed=0).fit(ring)
     kde2 = KernelDensity("cv", seed=0).fit(ring)
     m = 500 if quick else 3000
-    (gx, gy), density = kde2.evaluate_grid(100 if quick else 200, grid_bounds=((-3, 3), (-3, 3)))
+    (gx, gy), density = kde2.evaluate_grid(grid_bounds=((-3, 3), (-3, 3)))
     axes[1, 0].contourf(gx, gy, density.T, levels=30, cmap="viridis")
     axes[1, 0].plot(ring[:, 0], ring[:, 1], "w.", ms=1, alpha=0.3)
     axes[1, 0].set_title(f"KDE density (cv bandwidth {kde2.bandwidth_:.3f}), FFT grid")

@@ -7,6 +7,10 @@ import numpy as np
 
 Seed = np.random.Generator | int | None
 
+# The estimators square the data (covariances, squared distances, sums of squares over n samples): beyond
+# this magnitude those squares overflow float64 (max ~1.8e308), so such data is refused, not turned into NaN.
+MAX_ABS_VALUE = 1e150
+
 
 def check_data(X, name: str = "X", n_features: int | None = None, min_samples: int = 1) -> np.ndarray:
     """``X`` as a finite float64 array of shape (n_samples, n_features).
@@ -30,6 +34,10 @@ def check_data(X, name: str = "X", n_features: int | None = None, min_samples: i
     array = array.astype(np.float64, copy=False)
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} contains NaN or infinity; remove or impute those values first")
+    largest = float(np.max(np.abs(array)))
+    if largest > MAX_ABS_VALUE:
+        raise ValueError(f"{name} has values up to {largest:.3g}: their squares overflow float64 (the limit is "
+                         f"|x| <= {MAX_ABS_VALUE:.0e}); rescale {name}, e.g. divide it by its standard deviation")
     if n_features is not None and array.shape[1] != n_features:
         raise ValueError(f"{name} has {array.shape[1]} features, but the model was fitted on {n_features}")
     return array

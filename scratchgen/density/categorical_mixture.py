@@ -39,6 +39,9 @@ def one_hot(X: np.ndarray, n_categories: int) -> np.ndarray:
     return features
 
 
+MAX_ONE_HOT_ENTRIES = 2**27   # 1 GiB of float64
+
+
 class CategoricalMixture:
     """Mixture of K products of categoricals (see the module docstring), fitted by EM.
 
@@ -69,6 +72,8 @@ class CategoricalMixture:
 
     def _check_categories(self, X, n_categories: int | None) -> np.ndarray:
         X = check_data(X)
+        if np.any(X > np.iinfo(np.intp).max // 2):
+            raise ValueError(f"X must hold category indices: {X.max():.3g} is not a usable index")
         if not np.all(X == np.round(X)) or X.min() < 0:
             raise ValueError("X must hold category indices: non-negative integers")
         if n_categories is not None and X.max() >= n_categories:
@@ -111,6 +116,10 @@ class CategoricalMixture:
         if self.init not in ("kmeans++", "random"):
             raise ValueError(f"init must be 'kmeans++' or 'random', got {self.init!r}")
         V = int(X.max()) + 1 if self.n_categories is None else check_positive_int(self.n_categories, "n_categories")
+        if n * D * V > MAX_ONE_HOT_ENTRIES:  # the E- and M-steps hold the one-hot table (n, D V)
+            raise ValueError(f"{V} categories for {n} samples of {D} features need a one-hot table of "
+                             f"{n * D * V * 8 / 2**30:.3g} GiB; recode X to small indices 0..V-1 (a categorical "
+                             "mixture is for small alphabets) or pass a smaller n_categories")
         features = one_hot(X, V)
         rng = as_generator(self.seed)
         best = None

@@ -71,9 +71,22 @@ class GenerativeClassifier:
         return logsumexp_rows(self.joint_log_likelihood(X))
 
     def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
-        """log p(y | x) = log p(x, y) - log p(x), shape (n, n_classes)."""
+        """log p(y | x) = log p(x, y) - log p(x), shape (n, n_classes).
+
+        Where p(x) = 0 (log p(x | c) = -inf for every class: x outside every class's support, e.g. beyond a
+        compact kernel's reach or outside a bounded KDE) the posterior is 0 / 0, undefined: a ValueError
+        names those rows rather than return NaN. ``score_samples`` still gives them log p(x) = -inf.
+        """
         joint = self.joint_log_likelihood(X)
-        return joint - logsumexp_rows(joint)[:, None]
+        log_evidence = logsumexp_rows(joint)
+        impossible = np.flatnonzero(log_evidence == -np.inf)
+        if len(impossible):
+            raise ValueError(
+                f"X rows {impossible[:5].tolist()}{' ...' if len(impossible) > 5 else ''} have zero density "
+                "under every class (log p(x | c) = -inf for all c), so p(y | x) is undefined there; "
+                "score_samples(X) flags them as out-of-distribution (-inf); a kernel with unbounded support "
+                "(gaussian, exponential) gives every point a posterior")
+        return joint - log_evidence[:, None]
 
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """p(y | x) by Bayes' rule, shape (n, n_classes); rows sum to 1."""
@@ -81,9 +94,13 @@ class GenerativeClassifier:
 
     def predict(self, X: ArrayLike) -> np.ndarray:
         """The most probable class argmax_c p(c | x)."""
-        check_is_fitted(self, "estimators_")
-        return self.classes_[np.argmax(self.joint_log_likelihood(X), axis=1)]
+        log_posterior = self.predict_log_proba(X)
+        return self.classes_[np.argmax(log_posterior, axis=1)]
 
     def score(self, X: ArrayLike, y: ArrayLike) -> float:
         """Accuracy of ``predict`` on (X, y)."""
-        return float(np.mean(self.predict(X) == np.asarray(y)))
+        predicted = self.predict(X)
+        y = np.asarray(y)
+        if y.shape != predicted.shape:
+            raise ValueError(f"y must have shape {predicted.shape}, one label per row of X, got {y.shape}")
+        return float(np.mean(predicted == y))

@@ -38,7 +38,16 @@ from ._validation import (
 
 COVARIANCE_TYPES = ("full", "diag", "spherical", "tied")
 INITS = ("kmeans++", "random", "random_from_data")
+WEIGHTS_SUM_TOLERANCE = 0.015  # weights_init may be rounded, as the lecture's [0.33, 0.33, 0.33]
 _CHUNK_ROWS = 8192  # samples per E-step block: the (K * d, block) temporaries stay in the cache
+
+
+def _as_real_array(value, name: str) -> np.ndarray:
+    array = np.asarray(value)
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool) \
+            or np.iscomplexobj(array):
+        raise TypeError(f"{name} must be an array of real numbers, got {type(value).__name__} of dtype {array.dtype}")
+    return array.astype(np.float64)
 
 
 # ---------------------------------------------------------------------------------------------- covariances
@@ -184,8 +193,9 @@ class GaussianMixture(SaveLoadMixin):
     n_init : number of initialisations; the one with the best final log-likelihood is kept.
     init : how responsibilities start: "kmeans++" (k-means++ centres, each point to its nearest),
         "random_from_data" (K random points as centres) or "random" (random soft responsibilities).
-    weights_init, means_init, covariances_init : start EM from these parameters instead (each optional;
-        the weights are normalised to sum 1;
+    weights_init, means_init, covariances_init : start EM from these parameters instead (each optional,
+        checked: finite; weights non-negative summing to 1 up to 0.015 (rounded values), then normalised;
+        covariances symmetric positive definite;
         missing ones come from the M-step of the initial responsibilities, taken as nearest-mean when
         ``means_init`` is given). Shapes as the fitted attributes.
     keep_parameter_history : store (w, mu, Sigma) at every iteration in ``parameter_history_``.
@@ -234,16 +244,48 @@ class GaussianMixture(SaveLoadMixin):
         if K > len(X):
             raise ValueError(f"n_components={K} must be <= n_samples={len(X)}: each Gaussian needs data")
 
-    def _initial_parameters(self, X: np.ndarray, sample_weight: np.ndarray | None,
-                            rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        K, (n, d) = self.n_components, X.shape
+    def _checked_initial_values(self, d: int) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+        """``weights_init``, ``means_init`` and ``covariances_init`` validated at the door (None where not
+        given): finite, of the fitted attributes' shapes, weights a distribution, covariances symmetric and
+        positive definite."""
+        K, kind = self.n_components, self.covariance_type
+        weights = means = covariances = None
+        if self.weights_init is not None:
+            weights = _as_real_array(self.weights_init, "weights_init")
+            if weights.shape != (K,) or not np.all(np.isfinite(weights)) or np.any(weights < 0) \
+                    or abs(weights.sum() - 1) > WEIGHTS_SUM_TOLERANCE:
+                raise ValueError(f"weights_init must be {K} non-negative finite numbers summing to 1, got "
+                                 f"{self.weights_init!r}")
+            weights = weights / weights.sum()           # the lecture's w0 = [0.33, 0.33, 0.33] sums to 0.99
         if self.means_init is not None:
-            means = np.asarray(self.means_init, dtype=np.float64)
+            means = _as_real_array(self.means_init, "means_init")
             if means.ndim == 1 and d == 1:                   # 1-D data: means may be given as (K,)
                 means = means[:, None]
             if means.shape != (K, d):
                 raise ValueError(f"means_init must have shape ({K}, {d}), got {means.shape}")
-            resp = hard_responsibilities(X, means)
+            if not np.all(np.isfinite(means)):
+                raise ValueError("means_init contains NaN or infinity")
+        if self.covariances_init is not None:
+            covariances = _as_real_array(self.covariances_init, "covariances_init")
+            shape = {"full": (K, d, d), "tied": (d, d), "diag": (K, d), "spherical": (K,)}[kind]
+            if covariances.shape != shape:
+                raise ValueError(f"covariances_init must have shape {shape} for covariance_type={kind!r}, "
+                                 f"got {covariances.shape}")
+            if not np.all(np.isfinite(covariances)):
+                raise ValueError("covariances_init contains NaN or infinity")
+            full = full_covariances(covariances, kind, K, d)
+            if not np.allclose(full, np.swapaxes(full, -1, -2), rtol=1e-10, atol=0):
+                raise ValueError("covariances_init must be symmetric (Sigma_k = Sigma_k^T)")
+            if np.any(np.linalg.eigvalsh(full) <= 0):
+                raise ValueError("covariances_init must be positive definite (all eigenvalues > 0)")
+        return weights, means, covariances
+
+    def _initial_parameters(self, X: np.ndarray, sample_weight: np.ndarray | None, rng: np.random.Generator,
+                            given: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        K, n = self.n_components, len(X)
+        weights_init, means_init, covariances_init = given
+        if means_init is not None:
+            resp = hard_responsibilities(X, means_init)
         elif self.init == "random":
             resp = rng.random((n, K))
             resp /= resp.sum(axis=1, keepdims=True)
@@ -253,26 +295,10 @@ class GaussianMixture(SaveLoadMixin):
             else:
                 centres = X[rng.choice(n, size=K, replace=False)]
             resp = hard_responsibilities(X, centres)
-        weights, means_m, covariances = m_step(X, np.ascontiguousarray(resp.T), sample_weight,
-                                               self.covariance_type, self.reg_covar)
-        if self.means_init is not None:
-            means_m = means
-        if self.weights_init is not None:
-            weights = np.asarray(self.weights_init, dtype=np.float64)
-            if weights.shape != (K,) or not np.all(np.isfinite(weights)) or np.any(weights < 0) \
-                    or weights.sum() <= 0:
-                raise ValueError(f"weights_init must be {K} non-negative numbers (normalised to sum 1), got {weights}")
-            weights = weights / weights.sum()           # the lecture's w0 = [0.33, 0.33, 0.33] sums to 0.99
-        if self.covariances_init is not None:
-            covariances_init = np.asarray(self.covariances_init, dtype=np.float64)
-            if covariances_init.shape != covariances.shape:
-                raise ValueError(f"covariances_init must have shape {covariances.shape} for "
-                                 f"covariance_type={self.covariance_type!r}, got {covariances_init.shape}")
-            full_init = full_covariances(covariances_init, self.covariance_type, K, d)
-            if not np.all(np.isfinite(full_init)) or np.any(np.linalg.eigvalsh(full_init) <= 0):
-                raise ValueError("covariances_init must be positive definite (variances > 0)")
-            covariances = covariances_init
-        return weights, means_m, covariances
+        weights, means, covariances = m_step(X, np.ascontiguousarray(resp.T), sample_weight,
+                                             self.covariance_type, self.reg_covar)
+        return (weights if weights_init is None else weights_init, means if means_init is None else means_init,
+                covariances if covariances_init is None else covariances_init)
 
     # --------------------------------------------------------------------------------------------- fit
     def fit(self, X: ArrayLike, sample_weight: ArrayLike | None = None) -> GaussianMixture:
@@ -280,11 +306,11 @@ class GaussianMixture(SaveLoadMixin):
         X = check_data(X)
         sample_weight = check_sample_weight(sample_weight, len(X))
         self._check_parameters(X)
+        given = self._checked_initial_values(X.shape[1])
         rng = as_generator(self.seed)
-        given = self.means_init is not None
         best = None
-        for _ in range(1 if given else self.n_init):
-            run = self._run_em(X, sample_weight, rng)
+        for _ in range(1 if given[1] is not None else self.n_init):
+            run = self._run_em(X, sample_weight, rng, given)
             if best is None or run["history"][-1] > best["history"][-1]:
                 best = run
         self.weights_, self.means_, self.covariances_ = best["parameters"]
@@ -298,9 +324,10 @@ class GaussianMixture(SaveLoadMixin):
         self.n_features_in_ = X.shape[1]
         return self
 
-    def _run_em(self, X: np.ndarray, sample_weight: np.ndarray | None, rng: np.random.Generator) -> dict:
+    def _run_em(self, X: np.ndarray, sample_weight: np.ndarray | None, rng: np.random.Generator,
+                given: tuple) -> dict:
         K, d = self.n_components, X.shape[1]
-        parameters = self._initial_parameters(X, sample_weight, rng)
+        parameters = self._initial_parameters(X, sample_weight, rng, given)
         history, parameter_history, converged = [], [], False
 
         def mean_log_likelihood(log_px):

@@ -37,8 +37,12 @@ from .kernels import KERNELS, Kernel, sample_unit_kernel
 BANDWIDTH_RULES = ("scott", "silverman", "cv")
 _BLOCK = 1 << 17          # distances computed per block: 1 MiB of float64, small enough for the cache
 _TINY = 1e-290            # sums below this are redone in log space (their terms may have underflowed)
+DEFAULT_GRID_POINTS = {1: 1024, 2: 256}
+GRID_STEP_PER_STD = 0.5   # evaluate_grid's largest step, in kernel standard deviations
+MAX_GRID_NODES = 2**24
 CV_MAX_SAMPLES = 1000     # "cv" scores bandwidths on at most this many samples (then rescales h to n)
 CV_FACTORS = np.geomspace(0.02, 2.0, 30)   # candidate h, relative to the Scott rule
+CV_EXTRA_DECADES = 6      # how far "cv" widens its search when the best h sits at an edge of CV_FACTORS
 
 
 # ------------------------------------------------------------------------------------- the exact sum
@@ -305,21 +309,41 @@ class KernelDensity(SaveLoadMixin):
             nearest = np.sqrt(np.min(r2 + np.diag(np.full(len(r2), np.inf)), axis=1).max())
             if nearest > 0:
                 candidates = np.union1d(candidates, [1.01 * nearest / radius])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            log_q = np.log(q)
-            scores = np.empty(len(candidates))
-            for j, h in enumerate(candidates):
-                log_terms = self._kernel.log_profile(r2 / h**2, d) + log_q
-                np.fill_diagonal(log_terms, -np.inf)             # leave x_i out of its own estimate
-                loo = (logsumexp_rows(log_terms) - np.log1p(-q)
-                       - self._kernel.log_normaliser(d) - d * np.log(h))
-                scores[j] = np.sum(q * loo) if np.all(np.isfinite(loo)) else -np.inf
+        def held_out_scores(bandwidths: np.ndarray) -> np.ndarray:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_q = np.log(q)
+                scores = np.empty(len(bandwidths))
+                for j, h in enumerate(bandwidths):
+                    log_terms = self._kernel.log_profile(r2 / h**2, d) + log_q
+                    np.fill_diagonal(log_terms, -np.inf)             # leave x_i out of its own estimate
+                    loo = (logsumexp_rows(log_terms) - np.log1p(-q)
+                           - self._kernel.log_normaliser(d) - d * np.log(h))
+                    scores[j] = np.sum(q * loo) if np.all(np.isfinite(loo)) else -np.inf
+            return scores
+
+        scores = held_out_scores(candidates)
         if not np.any(np.isfinite(scores)):
             raise ValueError("cross-validation found no bandwidth with a finite held-out likelihood; "
                              "give a numeric bandwidth")
+        # A maximum at the edge of the candidates is no maximum: widen the search there, a decade at a time.
+        for _ in range(CV_EXTRA_DECADES):
+            best = int(np.argmax(scores))
+            if 0 < best < len(candidates) - 1:
+                break
+            edge = candidates[best]
+            extra = edge * (np.geomspace(0.1, 1.0, 8)[:-1] if best == 0 else np.geomspace(1.0, 10.0, 8)[1:])
+            candidates = np.concatenate([extra, candidates] if best == 0 else [candidates, extra])
+            scores = np.concatenate([held_out_scores(extra), scores] if best == 0 else [scores, held_out_scores(extra)])
+        best = int(np.argmax(scores))
+        if not 0 < best < len(candidates) - 1:
+            tied = len(np.unique(X[subset], axis=0)) < len(subset)
+            raise ValueError(
+                f"cross-validation found no interior maximum: the held-out likelihood still grows at h = "
+                f"{candidates[best]:.3g}" + (", because X has tied samples (each copy is the other's held-out "
+                "neighbour, so the score grows without bound as h -> 0)" if tied and best == 0 else "")
+                + "; give a numeric bandwidth or use 'scott' or 'silverman'")
         self.cv_scores_ = (candidates, scores)
-        best = candidates[np.argmax(scores)]
-        return float(best * (n_eff_subset / self.n_effective_) ** (1.0 / (d + 4)))
+        return float(candidates[best] * (n_eff_subset / self.n_effective_) ** (1.0 / (d + 4)))
 
     # ------------------------------------------------------------------------------------- evaluation
     def score_samples(self, X: ArrayLike) -> np.ndarray:
@@ -374,21 +398,24 @@ class KernelDensity(SaveLoadMixin):
         d = self.n_features_in_
         if d > 2:
             raise ValueError(f"evaluate_grid is for 1-D and 2-D data, got {d} features; use score_samples")
-        shape = self._grid_shape(grid_points, d)
         low, high = self._grid_range(grid_bounds, d)
+        std = np.sqrt(np.diag(self.kernel_covariance_))
+        shape = self._grid_shape(grid_points, d, needed=np.ceil((high - low) / (GRID_STEP_PER_STD * std)) + 1)
         step = (high - low) / (np.array(shape) - 1)
         counts = linear_binning(self.data_, None if self._uniform else self.weights_, low, step, shape)
 
-        # The kernel at every grid offset it can reach: `half` nodes either side, per axis.
-        std = np.sqrt(np.diag(self.kernel_covariance_))
-        half = np.ceil(self._kernel.reach(d) * std / step).astype(int)
-        if self.bounds is None:
-            half = np.minimum(half, np.array(shape) - 1)
-        offsets = [np.arange(-k, k + 1) * s for k, s in zip(half, step)]
-        mesh = np.stack(np.meshgrid(*offsets, indexing="ij"), axis=-1).reshape(-1, d)
-        r2 = np.sum((mesh @ self._whiten) ** 2, axis=1)
-        kernel_values = self._kernel.profile(r2, d).reshape([len(o) for o in offsets])
-        kernel_values *= np.exp(-self._kernel.log_normaliser(d) - self._log_det)
+        # The kernel at every grid offset it can reach (`reach` nodes either side, per axis), scaled so its
+        # samples sum to 1 / cell volume: the grid density then carries exactly the mass 1 of the kernel,
+        # even for the compact kernels, whose sampled mass is off by O(step / h).
+        reach = np.ceil(self._kernel.reach(d) * std / step).astype(int)
+        half = reach if self.bounds is not None else np.minimum(reach, np.array(shape) - 1)
+        whole = np.prod(2 * reach + 1, dtype=float) <= max(np.prod(2 * half + 1, dtype=float), 2**20)
+        kernel_values = self._kernel_on_lattice(reach if whole else half, step)
+        if whole:  # (a kernel far wider than the grid is sampled finely: its mass is right without this)
+            kernel_values /= kernel_values.sum() * np.prod(step)
+            kernel_values = kernel_values[tuple(slice(r - k, r + k + 1) for r, k in zip(reach, half))]
+        else:
+            kernel_values *= np.exp(-self._kernel.log_normaliser(d) - self._log_det)
 
         if self.bounds is None:
             density = fft_convolve(counts, kernel_values)[tuple(slice(k, k + m) for k, m in zip(half, shape))]
@@ -398,6 +425,13 @@ class KernelDensity(SaveLoadMixin):
         density = np.maximum(density, 0.0)    # FFT round-off can leave -1e-17 where the density is 0
         axes = [np.linspace(lo, hi, m) for lo, hi, m in zip(low, high, shape)]
         return (axes[0], density) if d == 1 else (tuple(axes), density)
+
+    def _kernel_on_lattice(self, half: np.ndarray, step: np.ndarray) -> np.ndarray:
+        """profile(||H^{-1/2} o||^2) at the offsets o = (i step_x, j step_y), |i| <= half_x, |j| <= half_y."""
+        offsets = [np.arange(-k, k + 1) * s for k, s in zip(half, step)]
+        mesh = np.stack(np.meshgrid(*offsets, indexing="ij"), axis=-1).reshape(-1, len(step))
+        r2 = np.sum((mesh @ self._whiten) ** 2, axis=1)
+        return self._kernel.profile(r2, len(step)).reshape([len(o) for o in offsets])
 
     def _with_mirror_images(self, counts: np.ndarray, k: int) -> np.ndarray:
         """The 1-D binned counts plus their mirror images at the finite bounds (grid nodes 0 and m - 1), on
@@ -411,15 +445,27 @@ class KernelDensity(SaveLoadMixin):
         return np.bincount(nodes[inside] + k, weights=np.broadcast_to(counts, nodes.shape)[inside],
                            minlength=m + 2 * k)
 
-    def _grid_shape(self, grid_points, d: int) -> tuple[int, ...]:
+    def _grid_shape(self, grid_points, d: int, needed: np.ndarray) -> tuple[int, ...]:
+        """Nodes per axis. A step above half the kernel's standard deviation would return a wrong density
+        (binning error O((step / h)^2), a sampled kernel missing mass): the default grid is refined to
+        ``needed`` nodes, a grid the caller chose that is too coarse is refused."""
+        needed = tuple(int(k) for k in needed)
         if grid_points is None:
-            grid_points = 1024 if d == 1 else 256
+            points = tuple(max(DEFAULT_GRID_POINTS[d], k) for k in needed)
+            if np.prod(points, dtype=float) > MAX_GRID_NODES:
+                raise ValueError(f"the bandwidth {self.bandwidth_:.3g} is too small for a grid over the data: it "
+                                 f"needs {needed} nodes; use score_samples at the points you need")
+            return points
         points = (grid_points,) * d if np.isscalar(grid_points) else tuple(grid_points)
         if len(points) != d:
             raise ValueError(f"grid_points must be an int or {d} ints, got {grid_points!r}")
         for p in points:
             if check_positive_int(p, "grid_points") < 2:
                 raise ValueError(f"grid_points must be at least 2 per axis, got {grid_points!r}")
+        if any(p < k for p, k in zip(points, needed)):
+            raise ValueError(f"grid_points={grid_points!r} is too coarse for the bandwidth {self.bandwidth_:.3g}: "
+                             f"the step must be at most {GRID_STEP_PER_STD} kernel standard deviations, which "
+                             f"needs {needed} nodes over these grid_bounds (or leave grid_points=None)")
         return points
 
     def _grid_range(self, grid_bounds, d: int) -> tuple[np.ndarray, np.ndarray]:

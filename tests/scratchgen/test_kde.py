@@ -220,7 +220,7 @@ def test_save_and_load_round_trip(tmp_path, kwargs):
     grid = np.linspace(-1, 12, 50)
     np.testing.assert_array_equal(loaded.score_samples(grid), kde.score_samples(grid))
     np.testing.assert_array_equal(loaded.sample(20, rng=3), kde.sample(20, rng=3))
-    np.testing.assert_array_equal(loaded.evaluate_grid(64)[1], kde.evaluate_grid(64)[1])
+    np.testing.assert_array_equal(loaded.evaluate_grid(256)[1], kde.evaluate_grid(256)[1])
     from scratchgen.density import GaussianMixture
     with pytest.raises(ValueError, match="KernelDensity"):
         GaussianMixture.load(tmp_path / "kde.npz")
