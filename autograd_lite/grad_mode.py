@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from contextlib import ContextDecorator
 
 
@@ -18,9 +19,19 @@ def set_grad_enabled(mode: bool) -> None:
 
 
 class _SetGradMode(ContextDecorator):
-    """Context manager (and decorator) that sets grad mode and restores the previous one on exit."""
+    """Context manager (and decorator) that sets grad mode and restores the previous one on exit.
+
+    ``with no_grad():``, ``@no_grad()`` and bare ``@no_grad`` all work, as in PyTorch.
+    """
 
     mode = True
+
+    def __new__(cls, func: Callable | None = None):
+        if func is None:
+            return super().__new__(cls)
+        if not callable(func):
+            raise TypeError(f"{cls.__name__}() takes no arguments (or a function to decorate), got {func!r}")
+        return cls()(func)  # bare @no_grad: Python passed the function itself
 
     def __enter__(self):
         self._previous = _GradMode.enabled

@@ -150,6 +150,41 @@ def test_no_grad_works_as_a_decorator():
     assert (leaf([1.0]) * 2).requires_grad
 
 
+@pytest.mark.parametrize("mode", ["no_grad", "enable_grad"])
+def test_grad_modes_work_as_bare_decorators(mode):
+    """@no_grad and @enable_grad without parentheses run the function in that mode, return its result, keep
+    its name and docstring, and restore the mode afterwards."""
+    seen = []
+
+    @getattr(al, mode)
+    def double(t):
+        """Twice t."""
+        seen.append(al.is_grad_enabled())
+        return t * 2
+
+    outer = mode == "no_grad"  # run from the opposite mode, so the decorator must switch it
+    al.set_grad_enabled(outer)
+    try:
+        y = double(leaf([1.0]))
+        assert al.is_grad_enabled() is outer
+    finally:
+        al.set_grad_enabled(True)
+    assert seen == [mode == "enable_grad"]
+    assert y.requires_grad is (mode == "enable_grad")
+    np.testing.assert_array_equal(y.numpy(), [2.0])
+    assert double.__name__ == "double" and double.__doc__ == "Twice t."
+
+
+def test_grad_mode_instances_are_still_context_managers_and_refuse_arguments():
+    """no_grad() is a context manager as before; no_grad(3) is a TypeError, not a silent no-op."""
+    with al.no_grad() as mode:
+        assert not al.is_grad_enabled()
+    assert isinstance(mode, al.no_grad)
+    assert al.is_grad_enabled()
+    with pytest.raises(TypeError, match="no_grad"):
+        al.no_grad(3)
+
+
 def test_enable_grad_inside_no_grad_records_again():
     """enable_grad() inside no_grad() builds a graph; no_grad resumes after it."""
     x = leaf([1.0, 2.0])
