@@ -49,6 +49,9 @@ class NumericalInverseCDF:
 
     1. The computational domain [lo, hi]: the support, with infinite ends cut where the tail is
        negligible (p(x) |x - c| below 1e-2 u_resolution of the largest such value; c is ``center``).
+       The scan steps out from c and stops there, so a pdf written the textbook way that overflows to
+       NaN far out (exp(-x) / (1 + exp(-x))^2 at x = -1e3) is fine; NaN, inf or a negative value where
+       the mass is raises ``ValueError`` (pass ``support=`` if the formula holds only on part of the line).
     2. Split [lo, hi] into intervals [x_j, x_{j+1}] on a grid that is geometric around c (so any scale
        from 1e-9 to 1e9 is seen) and compute each mass m_j = int p over it with Gauss-Legendre.
     3. On each interval, F^-1 is the cubic Hermite interpolant in s = (u - F_j) / (F_{j+1} - F_j) with
@@ -79,7 +82,9 @@ class NumericalInverseCDF:
         self._build(grid, max_intervals)
 
     # ---- evaluating the user's pdf, with the checks that turn silent NaNs into clear errors --------
-    def _density(self, x: np.ndarray, allow_inf: bool = False) -> np.ndarray:
+    def _density(self, x: np.ndarray, allow_inf: bool = False, check: bool = True) -> np.ndarray:
+        """p(x) as float64 of x's shape; with ``check``, a NaN, negative or (unless allowed) infinite value
+        is an error. The tail scan passes check=False: there such values may lie beyond the mass."""
         with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
             y = np.asarray(self.pdf(x), dtype=np.float64)
         if y.shape != x.shape:
@@ -87,13 +92,18 @@ class NumericalInverseCDF:
                 y = np.broadcast_to(y, x.shape)
             except ValueError:
                 raise ValueError(f"pdf must return one value per x: got shape {y.shape} for {x.shape}") from None
-        bad = np.isnan(y) | (y < 0) | (~allow_inf & np.isinf(y))
-        if bad.any():
-            i = np.flatnonzero(bad.ravel())[0]
-            xi, yi = x.ravel()[i], y.ravel()[i]
-            what = "NaN" if np.isnan(yi) else ("negative" if yi < 0 else "infinite")
-            raise ValueError(f"pdf must be finite and non-negative, but pdf({float(xi)!r}) = {float(yi)!r} ({what})")
+        if check:
+            bad = np.isnan(y) | (y < 0) | (~allow_inf & np.isinf(y))
+            if bad.any():
+                i = np.flatnonzero(bad.ravel())[0]
+                raise self._bad_value(x.ravel()[i], y.ravel()[i])
         return y
+
+    def _bad_value(self, x: float, y: float, where: str = "") -> ValueError:
+        what = "NaN" if np.isnan(y) else ("negative" if y < 0 else "infinite")
+        return ValueError(f"pdf must be finite and non-negative where it has mass, but pdf({float(x)!r}) = "
+                          f"{float(y)!r} ({what}){where}; if the pdf is only defined on part of the line "
+                          "(e.g. x > 0), pass support=(lower, upper)")
 
     def _find_center(self, center: float | None) -> float:
         lo, hi = self.support
@@ -111,8 +121,12 @@ class NumericalInverseCDF:
         if np.isfinite(hi):
             candidates = np.concatenate([candidates, hi - steps])
         candidates = candidates[(candidates > lo) & (candidates < hi)]
-        positive = np.flatnonzero(self._density(candidates) > 0)
+        # Far probes may overflow to NaN / inf (exp(-x) / (1 + exp(-x))^2 at x = -1e3): only a finite
+        # positive value can be a centre, and bad values are reported only if there is none.
+        y = self._density(candidates, check=False)
+        positive = np.flatnonzero(np.isfinite(y) & (y > 0))
         if positive.size == 0:
+            self._density(candidates)                # a NaN / negative value is the clearer error
             raise ValueError(f"pdf is zero at every point probed in {self.support}; if it is not zero "
                              "everywhere, pass center= a point where it is positive")
         return float(candidates[positive[0]])
@@ -122,6 +136,8 @@ class NumericalInverseCDF:
 
         Tail test: for tails that decay like 1/x^2 or faster the mass beyond x is at most p(x) |x - c|,
         so the grid stops after the last point where that bound exceeds 1e-2 u_resolution of its maximum.
+        A NaN or +inf (overflow: inf / inf, inf * 0) after that point is outside the domain; one where
+        the bound is still significant is an error.
         """
         lo, hi = self.support
         steps = 2.0 ** np.arange(-30, 1000)
@@ -131,27 +147,41 @@ class NumericalInverseCDF:
             if np.isfinite(end):
                 points.append(np.append(x[sign * (end - x) > 0], end))
             else:
-                tails.append((sign, x, self._tail_bound(x, c)))
-        scale = max((bound.max() for _, _, bound in tails), default=0.0)
-        for sign, x, bound in tails:
+                tails.append((sign, x, *self._tail_bound(x, c)))
+        scale = max((bound.max(initial=0.0) for _, _, bound, _ in tails), default=0.0)
+        for sign, x, bound, overflow in tails:
             significant = np.flatnonzero(bound > 1e-2 * self.u_resolution * scale)
             last = significant[-1] + 1 if significant.size else 0
             if last >= bound.size:
+                if overflow is not None:              # the pdf breaks down before its tail has faded
+                    raise self._bad_value(*overflow, where=", where the tail mass is not yet negligible")
                 raise ValueError(f"pdf does not decay towards {'+' if sign > 0 else '-'}inf fast enough to "
                                  "be integrable; give a finite support")
             points.append(x[: last + 1])
         return np.unique(np.concatenate(points))
 
-    def _tail_bound(self, x: np.ndarray, c: float, batch: int = 40) -> np.ndarray:
-        """p(x) |x - c| at the points x (moving away from c), evaluated batch by batch until negligible."""
+    def _tail_bound(self, x: np.ndarray, c: float, batch: int = 40):
+        """p(x) |x - c| at the points x (moving away from c), evaluated batch by batch until negligible.
+
+        Returns the bounds up to (not including) the first NaN / +inf value, and that (x, p(x)) or None.
+        A negative value is an error wherever it is: it is a wrong formula, not a floating-point overflow.
+        """
         bound = np.full(x.size, np.inf)
         for start in range(0, x.size, batch):
             xb = x[start:start + batch]
-            bound[start:start + batch] = self._density(xb) * np.abs(xb - c)
+            y = self._density(xb, check=False)
+            broken = np.flatnonzero(~np.isfinite(y) | (y < 0))
+            if broken.size:                           # nothing past it can be evaluated
+                i = broken[0]
+                if y[i] < 0:
+                    raise self._bad_value(xb[i], y[i])
+                bound[start:start + i] = y[:i] * np.abs(xb[:i] - c)
+                return bound[:start + i], (xb[i], y[i])
+            bound[start:start + batch] = y * np.abs(xb - c)
             if bound[start:start + batch].max() <= 1e-2 * self.u_resolution * bound[: start + batch].max():
                 bound[start + batch:] = 0.0
                 break
-        return bound
+        return bound, None
 
     # ---- quadrature ------------------------------------------------------------------------------
     def _integrate(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:

@@ -170,3 +170,51 @@ def test_bad_arguments(normal_inverse):
         normal_inverse.ppf([0.2, 1.5])
     with pytest.raises(ValueError, match="NaN"):
         normal_inverse.cdf([np.nan])
+
+
+# ---- textbook pdfs that overflow far out, where the mass is negligible -------------------------------
+def logistic_pdf(x):
+    return np.exp(-x) / (1 + np.exp(-x)) ** 2         # inf / inf = NaN for x < -709
+
+
+TEXTBOOK = {
+    # name: (pdf, support, center, SciPy's distribution as the oracle)
+    "logistic": (logistic_pdf, (-np.inf, np.inf), None, st.logistic()),
+    "logistic, center given": (lambda x: logistic_pdf(x - 3.0), (-np.inf, np.inf), 3.0, st.logistic(3.0)),
+    "gumbel": (lambda x: np.exp(-x) * np.exp(-np.exp(-x)), (-np.inf, np.inf), None, st.gumbel_r()),  # inf * 0
+    "gumbel, one exp": (lambda x: np.exp(-(x + np.exp(-x))), (-np.inf, np.inf), 1.0, st.gumbel_r()),
+    "gamma(2) on (0, inf)": (lambda x: x * np.exp(-x), (0.0, np.inf), None, st.gamma(2)),
+    "gamma(2) by np.where": (lambda x: np.where(x > 0, x * np.exp(-x), 0.0), (-np.inf, np.inf), None, st.gamma(2)),
+    "gamma(2.5), NaN below 0": (lambda x: x**1.5 * np.exp(-x), (-np.inf, np.inf), None, st.gamma(2.5)),
+    "normal, NaN beyond 40": (lambda x: np.where(np.abs(x) < 40, np.exp(-0.5 * x * x), np.nan), (-np.inf, np.inf),
+                              None, st.norm()),
+    "cauchy": (lambda x: 1 / (np.pi * (1 + x * x)), (-np.inf, np.inf), None, st.cauchy()),
+    "student t(3)": (lambda x: (1 + x * x / 3) ** -2, (-np.inf, np.inf), None, st.t(3)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TEXTBOOK))
+def test_textbook_pdfs_that_overflow_far_out_match_scipy(name):
+    pdf, support, center, reference = TEXTBOOK[name]
+    sampler = NumericalInverseCDF(pdf, support, u_resolution=1e-10, center=center)
+    # the documented contract, |F(F^-1(u)) - u| <= u_resolution, with SciPy's exact F
+    assert true_u_error(sampler, reference.cdf, n=20_000) <= 1e-10 + 1e-13
+    # in x that is a u-error over the density (twice, for the density's change across the gap)
+    u = np.linspace(1e-6, 1 - 1e-6, 2001)
+    x_ref = reference.ppf(u)
+    assert np.all(np.abs(sampler.ppf(u) - x_ref) <= 2 * (1e-10 + 1e-13) / reference.pdf(x_ref) + 1e-12 * np.abs(x_ref))
+    assert st.kstest(sampler.sample(20_000, rng=np.random.default_rng(7)), reference.cdf).pvalue > P_MIN
+
+
+@pytest.mark.parametrize("pdf, center, match", [
+    # x exp(-x) is negative for x < 0: not a density on the line
+    (lambda x: x * np.exp(-x), None, "negative"),
+    (lambda x: x * np.exp(-x), 1.5, "negative"),
+    # NaN at x = -4, where the normal still has mass 3e-5
+    (lambda x: np.where(np.abs(x) < 3, np.exp(-0.5 * x * x), np.nan), None, "NaN.*not yet negligible"),
+    (lambda x: np.where(np.abs(x) < 3, np.exp(-0.5 * x * x), np.inf), 0.5, "infinite.*not yet negligible"),
+])
+def test_nan_inf_or_negative_where_the_mass_is_says_to_pass_support(pdf, center, match):
+    with pytest.raises(ValueError, match=match) as error:
+        NumericalInverseCDF(pdf, center=center)
+    assert "support=" in str(error.value)
