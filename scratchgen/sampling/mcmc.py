@@ -11,7 +11,8 @@ at once, vectorised over chains; the Python loop is over steps only.
 - ``hmc``: Hamiltonian Monte Carlo: momentum p ~ N(0, I), ``leapfrog`` steps along
   H(x, p) = -log p~(x) + |p|^2 / 2, accepted with probability min(1, exp(H(x, p) - H(x*, p*))).
 
-MALA and HMC take ``log_prob`` written with autograd_lite Tensors and get grad log p~ from the engine.
+MALA and HMC take ``log_prob`` written with autograd_lite Tensors and get grad log p~ from the engine;
+a NumPy log-density (np.sum, np.exp, float(...) on the Tensor) is a ``TypeError`` saying so at the first call.
 """
 from __future__ import annotations
 
@@ -129,16 +130,33 @@ def leapfrog(x: np.ndarray, p: np.ndarray, grad_log_prob: Callable[[np.ndarray],
     return x, p
 
 
+_WRITE_WITH_TENSORS = ("write log_prob with Tensor ops (autograd_lite), e.g. lambda x: -(x**2).sum(axis=1) / 2 "
+                       "for a standard normal (x ** 2, (x - mu) / sigma, .sum(axis=1), .exp(), .log() on the "
+                       "Tensor x, no np.* calls); metropolis_hastings takes a NumPy log_prob as it is")
+
+
 def _value_and_grad(log_prob: Callable, x: np.ndarray, where: str) -> tuple[np.ndarray, np.ndarray]:
     """log p~(x) per chain and its gradient, from the engine: sum over chains, then backward (the
     chains are independent, so d(sum)/dx_i = d log p~(x_i) / dx_i)."""
     from autograd_lite import Tensor  # the engine is needed only by the gradient-based samplers
 
     leaf = Tensor(x, requires_grad=True)
-    out = log_prob(leaf)
+    try:
+        out = log_prob(leaf)
+    except (TypeError, AttributeError) as error:
+        # A NumPy log-density (np.sum, np.exp, float(...)) fails on a Tensor deep inside NumPy, with a
+        # message about ufuncs or an 'out' argument. If it runs on the plain array, that is the mistake.
+        try:
+            np_out = log_prob(x.copy())
+        except Exception:
+            raise error from None                      # a bug of its own: let the user see it
+        raise TypeError(f"log_prob: mala and hmc differentiate it with autograd_lite, so it is called with "
+                        f"a Tensor and must return one; it runs on a NumPy array (returning "
+                        f"{type(np_out).__name__}) but fails on the Tensor with {type(error).__name__}: "
+                        f"{error}; {_WRITE_WITH_TENSORS}") from error
     if not isinstance(out, Tensor):
         raise TypeError(f"log_prob must return an autograd_lite Tensor computed from its input, got "
-                        f"{type(out).__name__}; write it with Tensor ops (x ** 2, .sum(axis=1), .exp(), ...)")
+                        f"{type(out).__name__} (a NumPy log-density?): {_WRITE_WITH_TENSORS}")
     values = _check_log_density(out.numpy(), x, where)
     if out.requires_grad:
         out.sum().backward()

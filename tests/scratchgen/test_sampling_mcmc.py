@@ -162,3 +162,32 @@ def test_hmc_rejects_a_diverging_trajectory_instead_of_failing():
     result = hmc(gaussian_tensor_log_prob(0.0, 0.01), 0.0, 20, step_size=5.0, n_leapfrog=20, rng=0)
     assert np.all(np.isfinite(result.chains))
     assert result.acceptance_rate[0] < 0.5
+
+
+NUMPY_LOG_PROBS = {
+    "np.sum": lambda x: -0.5 * np.sum(x * x, axis=1),                  # np.sum passes out= to Tensor.sum
+    "np.exp": lambda x: np.log(np.exp(-0.5 * x * x)).sum(axis=1),        # a ufunc on a Tensor
+    "float": lambda x: -0.5 * float((x**2).sum()),                      # float() of a Tensor
+    "returns ndarray": lambda x: -0.5 * (np.asarray(x) ** 2).sum(axis=1),  # right values, no graph
+}
+
+
+@pytest.mark.parametrize("sampler", ["mala", "hmc"])
+@pytest.mark.parametrize("name", sorted(NUMPY_LOG_PROBS))
+def test_a_numpy_log_prob_is_a_type_error_that_says_how_to_write_it(sampler, name):
+    run = {"mala": lambda f: mala(f, 0.0, 10, 0.5, n_chains=2, rng=0),
+           "hmc": lambda f: hmc(f, 0.0, 10, 0.5, 3, n_chains=2, rng=0)}[sampler]
+    with pytest.raises(TypeError, match=r"log_prob.*write log_prob with Tensor ops \(autograd_lite\), "
+                                        r"e\.g\. lambda x: -\(x\*\*2\)\.sum"):
+        run(NUMPY_LOG_PROBS[name])
+
+
+def test_a_bug_in_a_tensor_log_prob_keeps_its_own_error():
+    # it fails on NumPy arrays too, so it is not a NumPy log-density: its own error is the useful one
+    def buggy(x):
+        return x.no_such_method()
+
+    with pytest.raises(AttributeError, match="no_such_method"):
+        mala(buggy, 0.0, 10, 0.5, rng=0)
+    with pytest.raises(AttributeError, match="no_such_method"):
+        hmc(buggy, 0.0, 10, 0.5, 3, rng=0)
