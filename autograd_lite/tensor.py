@@ -40,6 +40,46 @@ def get_default_dtype() -> np.dtype:
     return _Defaults.dtype
 
 
+_REAL_KINDS = "biuf"  # NumPy dtype kinds a Tensor can hold or meet: bool, signed, unsigned, float
+_EXPECTED = "a Tensor, a real number or bool, or an array (or list) of them"
+
+
+def _is_real_data(x: Any) -> bool:
+    """Whether ``x`` is real-number data: a Tensor, a Python or NumPy bool, int or float, or an array
+    (NumPy, CuPy, array-API) or nested list/tuple of them with a bool, integer or real floating dtype.
+    None, strings, dicts, arbitrary objects and complex numbers are not."""
+    if isinstance(x, Tensor | bool | int | float):
+        return True
+    if isinstance(x, np.ndarray | np.generic):
+        return x.dtype.kind in _REAL_KINDS
+    if isinstance(x, list | tuple):
+        return np.asarray(x).dtype.kind in _REAL_KINDS  # [1, None] is dtype object, [1, "a"] a string
+    if hasattr(x, "__array_namespace__") or hasattr(x, "__cuda_array_interface__"):  # CuPy, array_api_strict
+        try:
+            return np.dtype(backend.dtype_name(x.dtype)).kind in _REAL_KINDS
+        except TypeError:  # a dtype NumPy has no name for
+            return False
+    return False
+
+
+# Operand types that need no further look on the hot path of every operator.
+_PLAIN_OPERANDS = frozenset({float, int})
+
+
+def check_operand(other: Any, symbol: str, reflected: bool = False) -> None:
+    """Raise TypeError unless ``other`` can meet a Tensor in ``tensor <symbol> other`` (or ``other <symbol>
+    tensor`` when ``reflected``): Python's message for unsupported operands, plus what is accepted.
+
+    Without it ``Tensor([1.0]) + None`` is NaN (NumPy turns None into NaN) and ``Tensor([1.0]) * {}`` fails
+    deep inside NumPy."""
+    cls = type(other)
+    if cls in _PLAIN_OPERANDS or (cls is np.ndarray and other.dtype.kind in _REAL_KINDS) or _is_real_data(other):
+        return
+    name = type(other).__name__ + (f" of dtype {other.dtype}" if hasattr(other, "dtype") else "")
+    left, right = ("Tensor", name)[:: -1 if reflected else 1]
+    raise TypeError(f"unsupported operand type(s) for {symbol}: '{left}' and '{right}' (expected {_EXPECTED})")
+
+
 def _as_float_array(data: Any, dtype: Any = None, device: str | None = None) -> Any:
     """``data`` as a float32/float64 array on ``device``; Python data and integers take the default dtype.
 
@@ -50,13 +90,15 @@ def _as_float_array(data: Any, dtype: Any = None, device: str | None = None) -> 
         data = data.data
     if isinstance(data, np.ndarray) or not hasattr(data, "__array_namespace__"):
         if data is None or isinstance(data, str | bytes):
-            raise TypeError(f"Tensor data must be real numbers, got {type(data).__name__}")
+            raise TypeError(f"Tensor data must be real numbers ({_EXPECTED}), got {type(data).__name__}")
         array = np.asarray(data)
         kind = array.dtype.kind
-        if kind not in "biuf":
+        if kind not in _REAL_KINDS:
+            what = f"an array of dtype {array.dtype}" if isinstance(data, np.ndarray | np.generic | list | tuple) \
+                else f"{type(data).__name__} (dtype {array.dtype})"
             raise TypeError(
-                f"Tensor data must be real numbers, got an array of dtype {array.dtype} "
-                "(object, string and complex arrays are not supported)"
+                f"Tensor data must be real numbers ({_EXPECTED}), got {what}: "
+                "None, objects, strings and complex numbers are not supported"
             )
         if dtype is not None:
             target = np.dtype(backend.dtype_name(dtype))
@@ -228,39 +270,57 @@ class Tensor:
 
     # ----- operators (the ops themselves live in autograd_lite.ops) -----
     def __add__(self, other: Any) -> Tensor:
+        if type(other) is not Tensor:
+            check_operand(other, "+")
         return _ops.add(self, other)
 
     def __radd__(self, other: Any) -> Tensor:
+        check_operand(other, "+", reflected=True)
         return _ops.add(other, self)
 
     def __sub__(self, other: Any) -> Tensor:
+        if type(other) is not Tensor:
+            check_operand(other, "-")
         return _ops.sub(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
+        check_operand(other, "-", reflected=True)
         return _ops.sub(other, self)
 
     def __mul__(self, other: Any) -> Tensor:
+        if type(other) is not Tensor:
+            check_operand(other, "*")
         return _ops.mul(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
+        check_operand(other, "*", reflected=True)
         return _ops.mul(other, self)
 
     def __truediv__(self, other: Any) -> Tensor:
+        if type(other) is not Tensor:
+            check_operand(other, "/")
         return _ops.div(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
+        check_operand(other, "/", reflected=True)
         return _ops.div(other, self)
 
     def __pow__(self, other: Any) -> Tensor:
+        if type(other) is not Tensor:
+            check_operand(other, "**")
         return _ops.pow(self, other)
 
     def __rpow__(self, other: Any) -> Tensor:
+        check_operand(other, "**", reflected=True)
         return _ops.pow(other, self)
 
     def __matmul__(self, other: Any) -> Tensor:
+        if type(other) is not Tensor:
+            check_operand(other, "@")
         return _ops.matmul(self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
+        check_operand(other, "@", reflected=True)
         return _ops.matmul(other, self)
 
     def __neg__(self) -> Tensor:
@@ -275,28 +335,33 @@ class Tensor:
     def __getitem__(self, index: Any) -> Tensor:
         return _ops.getitem(self, index)
 
-    # Comparisons give plain boolean arrays: they have no gradient.
+    # Comparisons give plain boolean arrays: they have no gradient. A non-number gives NotImplemented, so
+    # Python decides as for any object (PyTorch too): == None is False, < None a TypeError.
     def __lt__(self, other: Any) -> Any:
-        return self.data < _raw(other)
+        return self.data < _raw(other) if _is_comparable(other) else NotImplemented
 
     def __le__(self, other: Any) -> Any:
-        return self.data <= _raw(other)
+        return self.data <= _raw(other) if _is_comparable(other) else NotImplemented
 
     def __gt__(self, other: Any) -> Any:
-        return self.data > _raw(other)
+        return self.data > _raw(other) if _is_comparable(other) else NotImplemented
 
     def __ge__(self, other: Any) -> Any:
-        return self.data >= _raw(other)
+        return self.data >= _raw(other) if _is_comparable(other) else NotImplemented
 
     def __eq__(self, other: Any) -> Any:  # type: ignore[override]
-        return self.data == _raw(other)
+        return self.data == _raw(other) if _is_comparable(other) else NotImplemented
 
     def __ne__(self, other: Any) -> Any:  # type: ignore[override]
-        return self.data != _raw(other)
+        return self.data != _raw(other) if _is_comparable(other) else NotImplemented
 
 
 def _raw(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
+
+
+def _is_comparable(x: Any) -> bool:
+    return type(x) in _PLAIN_OPERANDS or _is_real_data(x)
 
 
 def _topological_order(roots: Iterable[Tensor]) -> list:
