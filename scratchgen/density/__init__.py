@@ -8,6 +8,7 @@
 from .categorical_mixture import CategoricalMixture
 from .classifier import GenerativeClassifier
 from .gmm import GaussianMixture
+from ._validation import NotFittedError
 from .kde import KernelDensity
 
-__all__ = ["CategoricalMixture", "GaussianMixture", "GenerativeClassifier", "KernelDensity"]
+__all__ = ["CategoricalMixture", "GaussianMixture", "GenerativeClassifier", "KernelDensity", "NotFittedError"]

@@ -71,9 +71,13 @@ def check_choice(value, name: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+class NotFittedError(ValueError, RuntimeError):
+    """An estimator used before ``fit``: a ValueError, as scikit-learn's (and a RuntimeError, as it was)."""
+
+
 def check_is_fitted(estimator, attribute: str) -> None:
     if not hasattr(estimator, attribute):
-        raise RuntimeError(f"this {type(estimator).__name__} is not fitted yet: call fit(X) first")
+        raise NotFittedError(f"this {type(estimator).__name__} is not fitted yet: call fit(X) first")
 
 
 def logsumexp_rows(a: np.ndarray) -> np.ndarray:

@@ -1,0 +1,230 @@
+"""The vocabulary of the bad-input fuzz (tests/test_bad_input.py): which entry points exist, how each is
+called with good arguments, which of its arguments to corrupt, and the bad values of each kind of argument.
+
+An entry point is registered with ``entry(obj, call, kinds=..., **valid)``:
+- ``obj`` is the public function, class or method; its qualified name is the key the enumeration checks;
+- ``call(**arguments)`` runs it (building a fresh estimator or model as needed);
+- ``valid`` are arguments with which the call succeeds (the fuzz checks that first);
+- ``kinds`` maps each argument to corrupt to its kind (a key of ``BAD_VALUES``); the bad value replaces the
+  valid one and the call must raise ValueError or TypeError whose message names the argument (or the word
+  in ``mentions``);
+- ``unfitted``: a call of the method on an unfitted estimator or model, which must raise ValueError or
+  TypeError saying to fit first.
+An entry point with nothing to corrupt is listed with ``exempt(obj, reason)``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+
+
+@dataclass
+class Entry:
+    name: str
+    call: Callable[..., Any]
+    valid: dict[str, Any]
+    kinds: dict[str, str]
+    mentions: dict[str, str] = field(default_factory=dict)
+    unfitted: Callable[[], Any] | None = None
+    none_allowed: frozenset[str] = frozenset()
+
+
+REGISTRY: dict[str, Entry] = {}
+EXEMPT: dict[str, str] = {}
+
+
+def qualified_name(obj: Any) -> str:
+    obj = getattr(obj, "__func__", obj)  # classmethods and staticmethods
+    if isinstance(obj, property):
+        obj = obj.fget
+    return f"{obj.__module__}.{obj.__qualname__}"
+
+
+def entry(
+    obj: Any,
+    call: Callable[..., Any] | None = None,
+    *,
+    kinds: dict[str, str],
+    mentions: dict[str, str] | None = None,
+    unfitted: Callable[[], Any] | None = None,
+    **valid: Any,
+) -> None:
+    """Register ``obj``; ``call`` defaults to ``obj`` itself. An argument whose default in ``obj``'s signature
+    is None may be None, so None is not one of its bad values."""
+    name = qualified_name(obj)
+    if name in REGISTRY:
+        raise AssertionError(f"{name} is registered twice")
+    unknown = set(kinds) - set(valid)
+    if unknown:
+        raise AssertionError(f"{name}: no valid value for {sorted(unknown)}")
+    missing = set(kinds.values()) - set(BAD_VALUES)
+    if missing:
+        raise AssertionError(f"{name}: unknown kinds {sorted(missing)}")
+    try:
+        parameters = inspect.signature(getattr(obj, "__func__", obj)).parameters
+    except (TypeError, ValueError):
+        parameters = {}
+    none_allowed = frozenset(a for a in kinds if a in parameters and parameters[a].default is None)
+    REGISTRY[name] = Entry(name, call or obj, valid, kinds, mentions or {}, unfitted, none_allowed)
+
+
+def exempt(obj: Any, reason: str) -> None:
+    EXEMPT[obj if isinstance(obj, str) else qualified_name(obj)] = reason
+
+
+# ------------------------------------------------------------------------------------- the bad values
+def _with_value(valid: Any, value: float, position: int) -> np.ndarray:
+    array = np.array(valid, dtype=np.float64)
+    if array.size == 0:
+        return np.array([value])
+    array.reshape(-1)[position % array.size] = value
+    return array
+
+
+def _data(valid: Any) -> st.SearchStrategy:
+    """Bad versions of a finite real array: a NaN or an infinity somewhere, no samples, two more axes, and
+    arrays of strings, objects or complex numbers; None."""
+    array = np.asarray(valid)
+    position = st.integers(0, 10**6)
+    return st.one_of(
+        position.map(lambda i: _with_value(array, np.nan, i)),
+        st.tuples(st.sampled_from([np.inf, -np.inf]), position).map(lambda a: _with_value(array, *a)),
+        st.just(array[:0]),
+        st.just(array[None, None]),
+        st.just(np.full(array.shape, "a")),
+        st.just(np.full(array.shape, object(), dtype=object)),
+        st.just(array + 1j),
+        st.none(),
+    )
+
+
+def _labels(valid: Any) -> st.SearchStrategy:
+    """Bad versions of a label vector: one label short, a second axis, NaN, strings of words; None."""
+    array = np.asarray(valid)
+    return st.sampled_from(
+        [
+            array[:-1],
+            array[:, None].repeat(2, axis=1),
+            _with_value(array, np.nan, 0),
+            np.full(array.shape, object(), dtype=object),
+            None,
+        ]
+    )
+
+
+def _count(valid: Any) -> st.SearchStrategy:
+    """Not a positive integer: zero, negative, fractional, a string, NaN, None."""
+    return st.one_of(
+        st.integers(-(10**6), 0),
+        st.floats(0.1, 100).filter(lambda v: v != int(v)),
+        st.sampled_from(["3", np.nan, None, [2]]),
+    )
+
+
+def _nonnegative_count(valid: Any) -> st.SearchStrategy:
+    return st.one_of(
+        st.integers(-(10**6), -1),
+        st.floats(0.1, 100).filter(lambda v: v != int(v)),
+        st.sampled_from(["3", np.nan, None]),
+    )
+
+
+def _positive(valid: Any) -> st.SearchStrategy:
+    """Not a positive finite number: zero, negative, NaN, infinity, a string, None."""
+    return st.one_of(
+        st.floats(max_value=0.0, allow_nan=False, allow_infinity=False),
+        st.sampled_from([np.nan, np.inf, "1.0", None, [1.0]]),
+    )
+
+
+def _nonnegative(valid: Any) -> st.SearchStrategy:
+    return st.one_of(
+        st.floats(max_value=-1e-9, allow_nan=False, allow_infinity=False),
+        st.sampled_from([np.nan, np.inf, "1.0", None]),
+    )
+
+
+def _unit(valid: Any) -> st.SearchStrategy:
+    """Not in [0, 1): negative, 1 or more, NaN, a string, None."""
+    return st.one_of(
+        st.floats(max_value=-1e-9, allow_nan=False, allow_infinity=False),
+        st.floats(min_value=1.0, allow_nan=False),
+        st.sampled_from([np.nan, "0.5", None]),
+    )
+
+
+def _real(valid: Any) -> st.SearchStrategy:
+    """Not a finite real number: NaN, infinity, a string, None, a complex number."""
+    return st.sampled_from([np.nan, np.inf, -np.inf, "1.0", None, 1j])
+
+
+def _probabilities(valid: Any) -> st.SearchStrategy:
+    """Not a probability vector: a sum off 1, a negative entry, NaN, empty, strings; None."""
+    n = max(len(np.asarray(valid)), 2)
+    return st.one_of(
+        st.floats(0.05, 0.5).map(lambda e: np.full(n, (1 + e) / n)),
+        st.floats(0.01, 0.5).map(lambda e: np.r_[-e, 1 + e, np.zeros(n - 2)]),
+        st.sampled_from([np.r_[np.nan, np.ones(n - 1) / (n - 1)], np.zeros(0), np.full(n, "a"), None]),
+    )
+
+
+def _tensor(valid: Any) -> st.SearchStrategy:
+    """Not a tensor nor an array of real numbers: None, a string, an object, a dict, complex numbers."""
+    return st.sampled_from([None, "abc", object(), {"a": 1}, np.array([1.0 + 2.0j]), [None, 1.0]])
+
+
+def _rng(valid: Any) -> st.SearchStrategy:
+    """Not a Generator, a seed or None: a string, a fraction, a negative seed, an object."""
+    return st.sampled_from(["seed", 1.5, -1, object(), [1.5]])
+
+
+def _choice(valid: Any) -> st.SearchStrategy:
+    """Not one of the names on offer."""
+    return st.sampled_from(["no_such_option", "", 3, None])
+
+
+def _function(valid: Any) -> st.SearchStrategy:
+    """Not callable."""
+    return st.sampled_from([None, 3, "lambda x: x", np.zeros(2)])
+
+
+def _path(valid: Any) -> st.SearchStrategy:
+    """Not a path: None, a number, a list, an object."""
+    return st.sampled_from([None, 3, 1.5, [1], object()])
+
+
+def _mapping(valid: Any) -> st.SearchStrategy:
+    """Not a dict."""
+    return st.sampled_from([None, 3, "state", [1, 2]])
+
+
+BAD_VALUES: dict[str, Callable[[Any], st.SearchStrategy]] = {
+    "data": _data,
+    "labels": _labels,
+    "count": _count,
+    "nonnegative_count": _nonnegative_count,
+    "positive": _positive,
+    "nonnegative": _nonnegative,
+    "unit": _unit,
+    "real": _real,
+    "probabilities": _probabilities,
+    "tensor": _tensor,
+    "rng": _rng,
+    "choice": _choice,
+    "function": _function,
+    "mapping": _mapping,
+    "path": _path,
+}
+
+
+def bad_values(entry: Entry, argument: str) -> st.SearchStrategy:
+    strategy = BAD_VALUES[entry.kinds[argument]](entry.valid[argument])
+    if argument in entry.none_allowed:
+        strategy = strategy.filter(lambda v: v is not None)
+    return strategy
