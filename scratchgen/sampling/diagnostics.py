@@ -11,8 +11,14 @@ Chains are arrays of shape (n_steps,), (n_chains, n_steps) or (n_chains, n_steps
 - split R-hat (Vehtari et al. 2021): split each chain in halves, rank-normalise all draws, and compare
   between- and within-chain variance; also on the folded draws |x - median|; report the larger.
   Near 1 (< 1.01) when the chains agree.
+
+A chain that never moved (constant in a dimension) is a broken sampler, not a perfect one: where every
+chain is constant tau, ESS and R-hat are NaN; a stuck chain among moving ones counts as rho(t) = 1 in
+tau and ESS, and makes R-hat inf. Either way a ``RuntimeWarning`` says which chains never moved.
 """
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 
@@ -30,33 +36,65 @@ def _as_chains(x, name: str = "x") -> tuple[np.ndarray, bool]:
     return (x if has_dim else x[..., None]), has_dim
 
 
-def autocorrelation_function(x) -> np.ndarray:
-    """rho(t) for t = 0, ..., n_steps - 1, averaged over chains; shape (n_steps,) or (n_steps, d).
+def _never_moved(chains: np.ndarray) -> np.ndarray:
+    """(n_chains, d) mask: True where a chain has the same value at every step in that dimension."""
+    return chains.max(axis=1) == chains.min(axis=1)
 
-    c(t) = (1/n) sum_i (x_i - mean)(x_{i+t} - mean) is a convolution, so it is one FFT, a squared
-    modulus and an inverse FFT; zero-padding to >= 2n stops the circular wrap-around.
-    """
-    x, has_dim = _as_chains(x)
-    n = x.shape[1]
-    centred = x - x.mean(axis=1, keepdims=True)
+
+def _warn_never_moved(stuck: np.ndarray, has_dim: bool, if_all: str, if_some: str) -> np.ndarray:
+    """RuntimeWarning naming the chains (and dimensions) that never moved; returns the (d,) mask of the
+    dimensions where every chain is stuck. ``if_all`` / ``if_some`` say what the statistic does then."""
+    every = stuck.all(axis=0)
+    some = stuck.any(axis=0) & ~every
+
+    def dims(mask):
+        return f" in dimension(s) {np.flatnonzero(mask).tolist()}" if has_dim else ""
+
+    if every.any():
+        who = "every chain is" if stuck.shape[0] > 1 else "it is"
+        warnings.warn(f"the chain never moved: {who} constant{dims(every)} (every proposal rejected? a step "
+                      f"size far too large, or a start where the density is zero?); {if_all}",
+                      RuntimeWarning, stacklevel=3)
+    if some.any():
+        chains = np.flatnonzero(stuck[:, some].any(axis=1)).tolist()
+        warnings.warn(f"the chain never moved: chain(s) {chains} stay constant{dims(some)} while the "
+                      f"others move; {if_some}", RuntimeWarning, stacklevel=3)
+    return every
+
+
+def _autocorrelation(chains: np.ndarray, stuck: np.ndarray) -> np.ndarray:
+    """rho(t), shape (n_steps, d), averaged over chains; a chain that never moved has rho(t) = 1."""
+    n = chains.shape[1]
+    centred = chains - chains.mean(axis=1, keepdims=True)
     size = 1 << int(2 * n - 1).bit_length()
     spectrum = np.fft.rfft(centred, n=size, axis=1)
     acov = np.fft.irfft(spectrum * np.conj(spectrum), n=size, axis=1)[:, :n]
     variance = acov[:, :1]
+    # A constant chain is perfectly correlated, not independent: rho = 1 keeps it from inflating the ESS
+    # (and its acov is only the rounding error of its mean, so it is not used).
     with np.errstate(invalid="ignore", divide="ignore"):
-        rho = np.where(variance > 0, acov / variance, 0.0).mean(axis=0)
+        rho = np.where((variance > 0) & ~stuck[:, None, :], acov / variance, 1.0).mean(axis=0)
     rho[0] = 1.0
+    return rho
+
+
+def autocorrelation_function(x) -> np.ndarray:
+    """rho(t) for t = 0, ..., n_steps - 1, averaged over chains; shape (n_steps,) or (n_steps, d).
+
+    c(t) = (1/n) sum_i (x_i - mean)(x_{i+t} - mean) is a convolution, so it is one FFT, a squared
+    modulus and an inverse FFT; zero-padding to >= 2n stops the circular wrap-around. A chain that
+    never moved counts as rho(t) = 1 for all t (with a ``RuntimeWarning``).
+    """
+    x, has_dim = _as_chains(x)
+    stuck = _never_moved(x)
+    _warn_never_moved(stuck, has_dim, "its rho(t) is taken as 1 (perfectly correlated)",
+                      "their rho(t) is taken as 1 (perfectly correlated)")
+    rho = _autocorrelation(x, stuck)
     return rho if has_dim else rho[:, 0]
 
 
-def autocorrelation_time(x, c: float = 5.0) -> float | np.ndarray:
-    """Integrated autocorrelation time tau = 1 + 2 sum_{t=1}^M rho(t), M = min{M : M >= c tau(M)}.
-
-    Needs chains much longer than tau (say n_steps > 50 tau) to be reliable.
-    """
-    chains, has_dim = _as_chains(x)
-    rho = autocorrelation_function(x)
-    rho = rho if has_dim else rho[:, None]
+def _autocorrelation_time(chains: np.ndarray, stuck: np.ndarray, every: np.ndarray, c: float) -> np.ndarray:
+    rho = _autocorrelation(chains, stuck)
     tau_of_window = 2.0 * np.cumsum(rho, axis=0) - 1.0      # tau(M) for M = 0, 1, ...
     window = np.arange(rho.shape[0])[:, None]
     ok = window >= c * tau_of_window
@@ -65,13 +103,33 @@ def autocorrelation_time(x, c: float = 5.0) -> float | np.ndarray:
     # Anti-correlated chains (HMC near half a period) can make the sum tiny or even negative; like
     # ArviZ, cap the ESS at N log10(N), i.e. tau >= 1 / log10(N), N = all draws.
     tau = np.maximum(tau, 1.0 / np.log10(max(chains.shape[0] * chains.shape[1], 10)))
+    return np.where(every, np.nan, tau)      # no chain moved: there is nothing to measure
+
+
+_STUCK_TAU = ("tau and the ESS are undefined there: returning NaN",
+              "they count as perfectly correlated (rho = 1), so they lower the ESS instead of inflating it")
+
+
+def autocorrelation_time(x, c: float = 5.0) -> float | np.ndarray:
+    """Integrated autocorrelation time tau = 1 + 2 sum_{t=1}^M rho(t), M = min{M : M >= c tau(M)}.
+
+    Needs chains much longer than tau (say n_steps > 50 tau) to be reliable. NaN (with a
+    ``RuntimeWarning``) where no chain ever moved; a stuck chain among moving ones has rho = 1.
+    """
+    chains, has_dim = _as_chains(x)
+    stuck = _never_moved(chains)
+    every = _warn_never_moved(stuck, has_dim, *_STUCK_TAU)
+    tau = _autocorrelation_time(chains, stuck, every, c)
     return tau if has_dim else float(tau[0])
 
 
 def effective_sample_size(x, c: float = 5.0) -> float | np.ndarray:
-    """ESS = (number of draws) / tau."""
-    chains, _ = _as_chains(x)
-    return chains.shape[0] * chains.shape[1] / autocorrelation_time(x, c)
+    """ESS = (number of draws) / tau; NaN (with a ``RuntimeWarning``) where no chain ever moved."""
+    chains, has_dim = _as_chains(x)
+    stuck = _never_moved(chains)
+    every = _warn_never_moved(stuck, has_dim, *_STUCK_TAU)
+    ess = chains.shape[0] * chains.shape[1] / _autocorrelation_time(chains, stuck, every, c)
+    return ess if has_dim else float(ess[0])
 
 
 def _rank_normalise(x: np.ndarray) -> np.ndarray:
@@ -96,14 +154,26 @@ def _rhat(chains: np.ndarray) -> float:
 
 
 def split_rhat(x) -> float | np.ndarray:
-    """Rank-normalised split R-hat: max(R-hat of ranks, R-hat of folded ranks) after halving each chain."""
+    """Rank-normalised split R-hat: max(R-hat of ranks, R-hat of folded ranks) after halving each chain.
+
+    Where no chain moved it is NaN; where some chains never moved and others did, +inf: those chains
+    cannot have mixed, and the ranked statistic alone can stay near 1.01-1.05 when the stuck value sits
+    near the pooled median or quartiles. Both come with a ``RuntimeWarning`` naming the chains.
+    """
     chains, has_dim = _as_chains(x)
     half = chains.shape[1] // 2
     if half < 2:
         raise ValueError(f"x: split R-hat needs at least 4 steps per chain, got {chains.shape[1]}")
+    stuck = _never_moved(chains)
+    every = _warn_never_moved(stuck, has_dim, "R-hat is undefined there: returning NaN",
+                              "they cannot have mixed with the others: R-hat is inf there")
+    some = stuck.any(axis=0) & ~every
     split = np.concatenate([chains[:, :half], chains[:, -half:]], axis=0)   # (2 m, n/2, d)
     result = np.empty(split.shape[2])
     for k in range(split.shape[2]):
+        if every[k] or some[k]:
+            result[k] = np.nan if every[k] else np.inf
+            continue
         draws = split[:, :, k]
         bulk = _rhat(_rank_normalise(draws))
         tail = _rhat(_rank_normalise(np.abs(draws - np.median(draws))))

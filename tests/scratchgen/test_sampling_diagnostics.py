@@ -1,4 +1,6 @@
 """MCMC diagnostics: autocorrelation by FFT, tau with Sokal's window, ESS, rank-normalised split R-hat."""
+import warnings
+
 import numpy as np
 import pytest
 import scipy.special as sp
@@ -102,3 +104,47 @@ def test_diagnostics_bad_input():
         effective_sample_size(np.zeros((2, 3, 4, 5)))
     with pytest.raises(ValueError, match="at least 4"):
         split_rhat(np.zeros((3, 3)))
+
+
+# ---- chains that never moved: a broken sampler must not look like a perfect one -----------------------
+def test_a_constant_single_chain_is_nan_with_a_warning():
+    x = np.full(1000, 0.1)                 # 0.1 is inexact: its mean's rounding must not pass for motion
+    for diagnostic in (autocorrelation_time, effective_sample_size, split_rhat):
+        with pytest.warns(RuntimeWarning, match="the chain never moved"):
+            assert np.isnan(diagnostic(x))
+    with pytest.warns(RuntimeWarning, match="the chain never moved"):
+        np.testing.assert_array_equal(autocorrelation_function(x), 1.0)   # perfectly correlated
+
+
+def test_all_constant_chains_are_nan_per_dimension():
+    rng = np.random.default_rng(6)
+    stuck = np.broadcast_to(rng.normal(size=(4, 1, 1)), (4, 500, 1))     # each chain at its own start value
+    moving = ar1(0.5, 4, 500, rng)[..., None]
+    x = np.concatenate([stuck, moving], axis=2)                          # dimension 0 stuck, 1 fine
+    for diagnostic in (autocorrelation_time, effective_sample_size, split_rhat):
+        with pytest.warns(RuntimeWarning, match=r"never moved: every chain is constant in dimension\(s\) \[0\]"):
+            value = diagnostic(x)
+        assert np.isnan(value[0]) and np.isfinite(value[1])
+        with pytest.warns(RuntimeWarning, match="never moved"):
+            assert np.isnan(diagnostic(stuck[:, :, 0]))
+
+
+@pytest.mark.parametrize("stuck_at", [0.0, 0.3, 0.77, 1.15, 3.5, 2000.0])
+def test_one_stuck_chain_among_moving_ones_lowers_the_ess_and_fails_rhat(stuck_at):
+    # 0 and 2000 are exact means (their acov is exactly 0); 0.77 sits at the folded median of N(0, 4/3),
+    # where the ranked R-hat alone gives only ~1.05
+    moving = ar1(0.5, 4, 2000, np.random.default_rng(7))
+    x = np.vstack([moving, np.full((1, 2000), stuck_at)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ess_moving = effective_sample_size(moving)                        # no warning for healthy chains
+        assert split_rhat(moving) < 1.01
+    for diagnostic in (effective_sample_size, autocorrelation_time, split_rhat):
+        with pytest.warns(RuntimeWarning, match=r"never moved: chain\(s\) \[4\] stay constant"):
+            value = diagnostic(x)
+        if diagnostic is effective_sample_size:
+            assert value < ess_moving and value < 0.1 * x.size
+        elif diagnostic is autocorrelation_time:
+            assert value > 5 * autocorrelation_time(moving)
+        else:
+            assert value > 1.1
