@@ -21,8 +21,10 @@ def _is_real_number(value: Any) -> bool:
 
 def check_count(value: Any, name: str, minimum: int = 1) -> int:
     """An integer >= ``minimum`` (a bool is refused: ``True`` is not a count)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r} ({type(value).__name__})")
+    if not isinstance(value, numbers.Integral):   # a fraction (or NaN) is a number, just not a count
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
     if value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
     return int(value)

@@ -21,6 +21,7 @@ import math
 
 import numpy as np
 
+from scratchgen._checks import check_positive, check_real, check_real_array
 from scratchgen.sampling.rng import RNGLike, as_generator, check_size
 
 LOG_2PI = math.log(2.0 * math.pi)
@@ -29,7 +30,7 @@ SQRT_HALF = math.sqrt(0.5)
 
 def _as_finite_or_inf(x, name: str) -> np.ndarray:
     """x as float64; infinities are fine (the densities have limits there), NaN is an error."""
-    x = np.asarray(x, dtype=np.float64)
+    x = check_real_array(x, name)
     if np.isnan(x).any():
         raise ValueError(f"{name} contains NaN at index {np.argwhere(np.isnan(x))[0].tolist()}")
     return x
@@ -147,7 +148,7 @@ _PPND_FAR_DEN = (1.0, 5.99832206555887937690e-1, 1.36929880922735805310e-1, 1.48
 
 def ndtri(u) -> np.ndarray:
     """Inverse standard normal CDF x = Phi^-1(u) for u in [0, 1] (Phi^-1(0) = -inf, Phi^-1(1) = inf)."""
-    u = np.asarray(u, dtype=np.float64)
+    u = check_real_array(u, "u")
     if not np.all((u >= 0.0) & (u <= 1.0)):  # also catches NaN
         bad = u[~((u >= 0.0) & (u <= 1.0))].ravel()[0]
         raise ValueError(f"u: probabilities must lie in [0, 1], got {float(bad)!r}")
@@ -175,18 +176,6 @@ def ndtri(u) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------------
 # The distributions.
 # ---------------------------------------------------------------------------------------------------
-def _check_scalar(value, name: str, positive: bool = False) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name}: expected a real number, got {value!r}") from None
-    if not math.isfinite(value):
-        raise ValueError(f"{name}: expected a finite number, got {value}")
-    if positive and value <= 0.0:
-        raise ValueError(f"{name}: expected a positive number, got {value}")
-    return value
-
-
 class Normal:
     """The 1-D Gaussian N(mu, sigma^2): log_prob, pdf, cdf, log_cdf, ppf and sample.
 
@@ -194,8 +183,8 @@ class Normal:
     """
 
     def __init__(self, mu: float = 0.0, sigma: float = 1.0):
-        self.mu = _check_scalar(mu, "mu")
-        self.sigma = _check_scalar(sigma, "sigma", positive=True)
+        self.mu = check_real(mu, "mu")
+        self.sigma = check_positive(sigma, "sigma")
 
     def __repr__(self) -> str:
         return f"Normal(mu={self.mu!r}, sigma={self.sigma!r})"
@@ -235,15 +224,16 @@ class MultivariateNormal:
     """
 
     def __init__(self, mean, cov):
-        mean = np.asarray(mean, dtype=np.float64)
-        cov = np.asarray(cov, dtype=np.float64)
+        mean = check_real_array(mean, "mean")
+        cov = check_real_array(cov, "cov")
         if mean.ndim != 1 or mean.size == 0:
             raise ValueError(f"mean: expected a non-empty 1-D array of shape (d,), got shape {mean.shape}")
         d = mean.shape[0]
         if cov.shape != (d, d):
             raise ValueError(f"cov: expected shape (d, d) = ({d}, {d}) to match mean, got {cov.shape}")
-        if not (np.isfinite(mean).all() and np.isfinite(cov).all()):
-            raise ValueError("mean and cov must be finite (found NaN or inf)")
+        for name, value in (("mean", mean), ("cov", cov)):
+            if not np.isfinite(value).all():
+                raise ValueError(f"{name} must be finite (found NaN or inf)")
         asymmetry = np.max(np.abs(cov - cov.T))
         if asymmetry > 1e-10 * max(np.max(np.abs(cov)), 1e-300):
             raise ValueError(f"cov: expected a symmetric matrix, max |cov - cov.T| = {asymmetry:.3g}")
@@ -262,7 +252,7 @@ class MultivariateNormal:
 
     def mahalanobis_sq(self, x) -> np.ndarray:
         """(x - mu)^T Sigma^-1 (x - mu) = |L^-1 (x - mu)|^2 for x of shape (..., d)."""
-        x = np.asarray(x, dtype=np.float64)
+        x = check_real_array(x, "x")
         if x.shape[-1:] != (self.dim,):
             raise ValueError(f"x: expected shape (..., {self.dim}), got {x.shape}")
         if not np.isfinite(x).all():

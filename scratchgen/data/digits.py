@@ -31,8 +31,14 @@ def load_digits(
     Returns ``(X, y)``: ``X`` has shape (n, 64) if ``flatten`` else (n, 8, 8), values 0..16 as ``dtype``;
     ``y`` holds the digits 0..9 as int64.
     """
-    if split not in _SPLITS:
+    if not isinstance(split, str) or split not in _SPLITS:
         raise ValueError(f"split must be one of {sorted(_SPLITS)}, got {split!r}")
+    try:
+        numeric = dtype is not None and np.dtype(dtype).kind in "fiu"
+    except TypeError:
+        numeric = False
+    if not numeric:
+        raise TypeError(f"dtype must be a NumPy integer or float type (e.g. np.float32), got {dtype!r}")
     path = resources.files(__package__).joinpath("digits.npz")
     with path.open("rb") as f, np.load(f, allow_pickle=False) as z:
         images, labels = z["images"], z["labels"]

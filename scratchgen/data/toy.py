@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from scratchgen._checks import as_generator, check_count, check_nonnegative, check_positive, check_real_array
+
 Seed = np.random.Generator | int | None
 
 # The lecture's example: p(x) = sum_k w_k N(x | mu_k, sigma_k^2), sigma_k a standard deviation.
@@ -20,10 +22,8 @@ LECTURE_INIT_MEANS = np.array([1.71, 0.69, -2.24])
 LECTURE_INIT_SIGMAS = np.array([1.72, 1.49, 1.21])
 
 
-def _check_n(n: int) -> int:
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
-    return int(n)
+def _check_n_and_seed(n: int, seed: Seed) -> tuple[int, np.random.Generator]:
+    return check_count(n, "n"), as_generator(seed, "seed")
 
 
 def lecture_mixture_1d(
@@ -34,7 +34,7 @@ def lecture_mixture_1d(
     Drawn in the lecture's two steps: pick a component k with probability w_k, then x ~ N(mu_k, sigma_k^2).
     Returns x of shape (n,), and the component of each point if ``return_components``.
     """
-    n, rng = _check_n(n), np.random.default_rng(seed)
+    n, rng = _check_n_and_seed(n, seed)
     k = rng.choice(3, size=n, p=LECTURE_WEIGHTS)
     x = LECTURE_MEANS[k] + LECTURE_SIGMAS[k] * rng.standard_normal(n)
     return (x, k) if return_components else x
@@ -42,7 +42,10 @@ def lecture_mixture_1d(
 
 def lecture_mixture_1d_pdf(x: np.ndarray) -> np.ndarray:
     """The true density of the lecture's 1-D mixture, sum_k w_k N(x | mu_k, sigma_k^2)."""
-    x = np.asarray(x, dtype=np.float64)[..., None]
+    x = check_real_array(x, "x")
+    if np.isnan(x).any():
+        raise ValueError("x contains NaN")
+    x = x[..., None]
     z = (x - LECTURE_MEANS) / LECTURE_SIGMAS
     return np.sum(LECTURE_WEIGHTS * np.exp(-0.5 * z**2) / (np.sqrt(2 * np.pi) * LECTURE_SIGMAS), axis=-1)
 
@@ -53,7 +56,8 @@ def two_moons(n: int, noise: float = 0.05, seed: Seed = None) -> np.ndarray:
     Upper moon: (cos t, sin t); lower moon: (1 - cos t, 0.5 - sin t); t ~ U(0, pi); each point picks a moon
     with probability 1/2.
     """
-    n, rng = _check_n(n), np.random.default_rng(seed)
+    n, rng = _check_n_and_seed(n, seed)
+    noise = check_nonnegative(noise, "noise")
     t = rng.uniform(0.0, np.pi, n)
     lower = rng.random(n) < 0.5
     x = np.where(lower, 1.0 - np.cos(t), np.cos(t))
@@ -64,7 +68,8 @@ def two_moons(n: int, noise: float = 0.05, seed: Seed = None) -> np.ndarray:
 def spiral(n: int, noise: float = 0.25, seed: Seed = None) -> np.ndarray:
     """A 2-D spiral: t = 1.5 pi (1 + 2u), u ~ U(0, 1), point (t cos t, t sin t) / 5 plus noise of std
     ``noise`` / 5 (the spiral fits in about [-3, 3]^2). The noisy, hole-free cousin of ``swiss_roll``."""
-    n, rng = _check_n(n), np.random.default_rng(seed)
+    n, rng = _check_n_and_seed(n, seed)
+    noise = check_nonnegative(noise, "noise")
     t = 1.5 * np.pi * (1.0 + 2.0 * rng.random(n))
     points = np.column_stack([t * np.cos(t), t * np.sin(t)]) + noise * rng.standard_normal((n, 2))
     return points / 5.0
@@ -89,7 +94,7 @@ def swiss_roll(n: int, seed: Seed = None) -> np.ndarray:
     scikit-learn's order (its draws come from a legacy ``RandomState``, so the points agree in distribution,
     not draw for draw). No noise: the points lie exactly on the curve.
     """
-    n, rng = _check_n(n), np.random.default_rng(seed)
+    n, rng = _check_n_and_seed(n, seed)
     cell = rng.choice(len(_HOLE_CELLS), n)
     t, _height = (_HOLE_CELLS[cell].T + rng.uniform(size=(2, n)) * np.array([[np.pi], [7.0]]))
     points = np.column_stack([t * np.cos(t), t * np.sin(t)])
@@ -98,6 +103,7 @@ def swiss_roll(n: int, seed: Seed = None) -> np.ndarray:
 
 def ring_modes(n_modes: int = 8, radius: float = 2.0) -> np.ndarray:
     """The centres of the ring: radius * (cos a_k, sin a_k) at the angles a_k = 2 pi k / n_modes."""
+    n_modes, radius = check_count(n_modes, "n_modes"), check_positive(radius, "radius")
     angles = 2 * np.pi * np.arange(n_modes) / n_modes
     return radius * np.column_stack([np.cos(angles), np.sin(angles)])
 
@@ -105,13 +111,15 @@ def ring_modes(n_modes: int = 8, radius: float = 2.0) -> np.ndarray:
 def ring_of_gaussians(n: int, n_modes: int = 8, radius: float = 2.0, std: float = 0.02,
                       seed: Seed = None) -> np.ndarray:
     """Equal mixture of isotropic Gaussians (std ``std``) centred at the ``ring_modes``."""
-    n, rng = _check_n(n), np.random.default_rng(seed)
+    n, rng = _check_n_and_seed(n, seed)
+    std = check_positive(std, "std")
     centres = ring_modes(n_modes, radius)
     return centres[rng.integers(0, n_modes, n)] + std * rng.standard_normal((n, 2))
 
 
 def grid_modes(side: int = 5, spacing: float = 2.0) -> np.ndarray:
     """The centres of the grid: all (a, b) with a, b in {-4, -2, 0, 2, 4} for the default 5x5 grid."""
+    side, spacing = check_count(side, "side"), check_positive(spacing, "spacing")
     ticks = spacing * (np.arange(side) - (side - 1) / 2)
     a, b = np.meshgrid(ticks, ticks, indexing="ij")
     return np.column_stack([a.ravel(), b.ravel()])
@@ -120,7 +128,8 @@ def grid_modes(side: int = 5, spacing: float = 2.0) -> np.ndarray:
 def grid_of_gaussians(n: int, side: int = 5, spacing: float = 2.0, std: float = 0.05,
                       seed: Seed = None) -> np.ndarray:
     """Equal mixture of isotropic Gaussians (std ``std``) centred at the ``grid_modes`` (25 by default)."""
-    n, rng = _check_n(n), np.random.default_rng(seed)
+    n, rng = _check_n_and_seed(n, seed)
+    std = check_positive(std, "std")
     centres = grid_modes(side, spacing)
     return centres[rng.integers(0, len(centres), n)] + std * rng.standard_normal((n, 2))
 
@@ -128,7 +137,7 @@ def grid_of_gaussians(n: int, side: int = 5, spacing: float = 2.0, std: float = 
 def checkerboard(n: int, seed: Seed = None) -> np.ndarray:
     """Uniform on the 8 "black" unit squares of a 4x4 board covering [-2, 2]^2: the squares whose
     integer corner (i, j) has i + j even."""
-    n, rng = _check_n(n), np.random.default_rng(seed)
+    n, rng = _check_n_and_seed(n, seed)
     x = rng.uniform(-2.0, 2.0, n)
     # In each column pick one of its two black squares, then a uniform point in it.
     row = rng.integers(0, 2, n) * 2 + (np.floor(x).astype(int) % 2)
@@ -149,6 +158,6 @@ TOY_SETS = {
 def make_toy(name: str, n: int, seed: Seed = None) -> np.ndarray:
     """One of the 2-D toy sets by name: ``"two_moons"``, ``"swiss_roll"``, ``"spiral"``, ``"ring"``,
     ``"grid"``, ``"checkerboard"``."""
-    if name not in TOY_SETS:
+    if not isinstance(name, str) or name not in TOY_SETS:
         raise ValueError(f"name must be one of {sorted(TOY_SETS)}, got {name!r}")
     return TOY_SETS[name](n, seed=seed)

@@ -5,10 +5,10 @@
 - ``CategoricalMixture``   EM for discrete features, e.g. the 8x8 digits' 17 grey levels
 - ``GenerativeClassifier`` p(y|x) by Bayes from class-conditional densities, and p(x) for outliers
 """
+from ._validation import NotFittedError
 from .categorical_mixture import CategoricalMixture
 from .classifier import GenerativeClassifier
 from .gmm import GaussianMixture
-from ._validation import NotFittedError
 from .kde import KernelDensity
 
 __all__ = ["CategoricalMixture", "GaussianMixture", "GenerativeClassifier", "KernelDensity", "NotFittedError"]

@@ -5,6 +5,8 @@ import numbers
 
 import numpy as np
 
+from scratchgen._checks import check_real_array
+
 Seed = np.random.Generator | int | None
 
 # The estimators square the data (covariances, squared distances, sums of squares over n samples): beyond
@@ -47,7 +49,7 @@ def check_sample_weight(sample_weight, n_samples: int, name: str = "sample_weigh
     """Non-negative finite weights of shape (n_samples,) with a positive sum, or None (all equal)."""
     if sample_weight is None:
         return None
-    weights = np.asarray(sample_weight, dtype=np.float64)
+    weights = check_real_array(sample_weight, name)
     if weights.shape != (n_samples,):
         raise ValueError(f"{name} must have shape ({n_samples},), one weight per sample, got {weights.shape}")
     if not np.all(np.isfinite(weights)):
@@ -66,9 +68,23 @@ def check_positive_int(value, name: str) -> int:
 
 
 def check_choice(value, name: str, choices: tuple[str, ...]) -> str:
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
     return value
+
+
+def check_labels(y, n: int, name: str = "y") -> np.ndarray:
+    """Class labels, one per sample: a 1-D array of numbers or strings (sortable, comparable)."""
+    if y is None:
+        raise TypeError(f"{name} must be an array of class labels, got None")
+    labels = np.asarray(y)
+    if labels.dtype == object or np.iscomplexobj(labels):
+        raise TypeError(f"{name} must hold numbers or strings as class labels, got dtype {labels.dtype}")
+    if labels.shape != (n,):
+        raise ValueError(f"{name} must have shape ({n},), one label per sample, got {labels.shape}")
+    if labels.dtype.kind == "f" and not np.all(np.isfinite(labels)):
+        raise ValueError(f"{name} contains NaN or infinity")
+    return labels
 
 
 class NotFittedError(ValueError, RuntimeError):

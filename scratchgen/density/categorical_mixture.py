@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from scratchgen._checks import check_count, check_nonnegative, check_positive
 from scratchgen.sampling import as_generator, sample_discrete
 
 from ._validation import (
@@ -72,6 +73,8 @@ class CategoricalMixture:
 
     def _check_categories(self, X, n_categories: int | None) -> np.ndarray:
         X = check_data(X)
+        if n_categories is not None:
+            n_categories = check_count(n_categories, "n_categories")
         if np.any(X > np.iinfo(np.intp).max // 2):
             raise ValueError(f"X must hold category indices: {X.max():.3g} is not a usable index")
         if not np.all(X == np.round(X)) or X.min() < 0:
@@ -111,11 +114,11 @@ class CategoricalMixture:
         check_positive_int(self.max_iter, "max_iter")
         if K > n:
             raise ValueError(f"n_components={K} must be <= n_samples={n}")
-        if not (np.isfinite(self.alpha) and self.alpha > 0):
-            raise ValueError(f"alpha must be a positive number (log theta must stay finite), got {self.alpha!r}")
+        check_positive(self.alpha, "alpha")       # > 0 keeps log theta finite
+        check_nonnegative(self.tol, "tol")
         if self.init not in ("kmeans++", "random"):
             raise ValueError(f"init must be 'kmeans++' or 'random', got {self.init!r}")
-        V = int(X.max()) + 1 if self.n_categories is None else check_positive_int(self.n_categories, "n_categories")
+        V = int(X.max()) + 1 if self.n_categories is None else check_count(self.n_categories, "n_categories")
         if n * D * V > MAX_ONE_HOT_ENTRIES:  # the E- and M-steps hold the one-hot table (n, D V)
             raise ValueError(f"{V} categories for {n} samples of {D} features need a one-hot table of "
                              f"{n * D * V * 8 / 2**30:.3g} GiB; recode X to small indices 0..V-1 (a categorical "

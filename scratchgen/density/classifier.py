@@ -13,7 +13,9 @@ import copy
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validation import check_data, check_is_fitted, logsumexp_rows
+from scratchgen._checks import check_real_array
+
+from ._validation import check_data, check_is_fitted, check_labels, logsumexp_rows
 
 
 class GenerativeClassifier:
@@ -35,16 +37,14 @@ class GenerativeClassifier:
     def fit(self, X: ArrayLike, y: ArrayLike) -> GenerativeClassifier:
         """Fit p(x | y = c) on the samples of each class c, and p(y)."""
         X = check_data(X)
-        y = np.asarray(y)
-        if y.shape != (len(X),):
-            raise ValueError(f"y must have shape ({len(X)},), one label per sample, got {y.shape}")
+        y = check_labels(y, len(X))
         if not (hasattr(self.estimator, "fit") and hasattr(self.estimator, "score_samples")):
             raise TypeError("estimator must have fit(X) and score_samples(X) methods")
         self.classes_, counts = np.unique(y, return_counts=True)
         if self.priors is None:
             priors = counts / counts.sum()
         else:
-            priors = np.asarray(self.priors, dtype=np.float64)
+            priors = check_real_array(self.priors, "priors")
             if priors.shape != self.classes_.shape or np.any(priors < 0) or not np.isclose(priors.sum(), 1):
                 raise ValueError(f"priors must be {len(self.classes_)} non-negative numbers summing to 1 "
                                  f"(one per class {self.classes_.tolist()}), got {self.priors!r}")
@@ -100,7 +100,5 @@ class GenerativeClassifier:
     def score(self, X: ArrayLike, y: ArrayLike) -> float:
         """Accuracy of ``predict`` on (X, y)."""
         predicted = self.predict(X)
-        y = np.asarray(y)
-        if y.shape != predicted.shape:
-            raise ValueError(f"y must have shape {predicted.shape}, one label per row of X, got {y.shape}")
+        y = check_labels(y, len(predicted))
         return float(np.mean(predicted == y))

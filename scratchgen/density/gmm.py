@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from scratchgen._checks import check_nonnegative
 from scratchgen.sampling import as_generator, sample_discrete
 
 from ._persistence import SaveLoadMixin
@@ -237,10 +238,8 @@ class GaussianMixture(SaveLoadMixin):
         check_choice(self.init, "init", INITS)
         check_positive_int(self.n_init, "n_init")
         check_positive_int(self.max_iter, "max_iter")
-        if not (np.isfinite(self.tol) and self.tol >= 0):
-            raise ValueError(f"tol must be a non-negative number, got {self.tol!r}")
-        if not (np.isfinite(self.reg_covar) and self.reg_covar >= 0):
-            raise ValueError(f"reg_covar must be a non-negative number, got {self.reg_covar!r}")
+        check_nonnegative(self.tol, "tol")
+        check_nonnegative(self.reg_covar, "reg_covar")
         if K > len(X):
             raise ValueError(f"n_components={K} must be <= n_samples={len(X)}: each Gaussian needs data")
 

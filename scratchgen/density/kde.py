@@ -203,6 +203,7 @@ class KernelDensity(SaveLoadMixin):
         X = check_data(X)
         n, d = X.shape
         weights = check_sample_weight(sample_weight, n)
+        as_generator(self.seed, "seed")  # checked now, though only the "cv" rule draws from it
         if self.kernel not in KERNELS:
             raise ValueError(f"kernel must be one of {tuple(KERNELS)}, got {self.kernel!r}")
         self._kernel = KERNELS[self.kernel]

@@ -22,10 +22,14 @@ import warnings
 
 import numpy as np
 
+from scratchgen._checks import check_positive, check_real_array
+
 
 def _as_chains(x, name: str = "x") -> tuple[np.ndarray, bool]:
     """x as (n_chains, n_steps, d), and whether the caller gave a d axis."""
-    x = np.asarray(x, dtype=np.float64)
+    x = check_real_array(x, name)
+    if x.size == 0:
+        raise ValueError(f"{name}: expected at least one chain of at least one step, got shape {x.shape}")
     if x.ndim not in (1, 2, 3):
         raise ValueError(f"{name}: expected shape (n_steps,), (n_chains, n_steps) or (n_chains, n_steps, d), "
                          f"got {x.shape}")
@@ -116,6 +120,7 @@ def autocorrelation_time(x, c: float = 5.0) -> float | np.ndarray:
     Needs chains much longer than tau (say n_steps > 50 tau) to be reliable. NaN (with a
     ``RuntimeWarning``) where no chain ever moved; a stuck chain among moving ones has rho = 1.
     """
+    c = check_positive(c, "c")
     chains, has_dim = _as_chains(x)
     stuck = _never_moved(chains)
     every = _warn_never_moved(stuck, has_dim, *_STUCK_TAU)
@@ -125,6 +130,7 @@ def autocorrelation_time(x, c: float = 5.0) -> float | np.ndarray:
 
 def effective_sample_size(x, c: float = 5.0) -> float | np.ndarray:
     """ESS = (number of draws) / tau; NaN (with a ``RuntimeWarning``) where no chain ever moved."""
+    c = check_positive(c, "c")
     chains, has_dim = _as_chains(x)
     stuck = _never_moved(chains)
     every = _warn_never_moved(stuck, has_dim, *_STUCK_TAU)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from scratchgen._checks import check_real_array
 from scratchgen.sampling.rng import RNGLike, as_generator, check_size
 
 SUM_TOLERANCE = np.sqrt(np.finfo(np.float64).eps)  # ~1.5e-8: how far from 1 the probabilities may sum
@@ -23,7 +24,7 @@ _CHUNK = 1 << 13  # draws per block: the block's temporaries (64 KiB each) stay 
 
 def check_probabilities(probs, name: str = "probs") -> np.ndarray:
     """Validate a probability vector: 1-D, finite, p_i >= 0 and sum_i p_i = 1 within sqrt(eps)."""
-    p = np.asarray(probs, dtype=np.float64)
+    p = check_real_array(probs, name)
     if p.ndim != 1 or p.size == 0:
         raise ValueError(f"{name}: expected a non-empty 1-D array of probabilities, got shape {p.shape}")
     if not np.isfinite(p).all():

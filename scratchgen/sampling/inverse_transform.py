@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from scratchgen._checks import check_count, check_real, check_real_array
 from scratchgen.sampling.rng import RNGLike, as_generator, check_size, uniform_open
 
 _CHUNK = 1 << 13  # u values per block: the block's ~10 temporaries (64 KiB each) stay in the CPU cache
@@ -73,7 +74,10 @@ class NumericalInverseCDF:
         lo, hi = (float(v) for v in support)
         if np.isnan(lo) or np.isnan(hi) or not lo < hi:
             raise ValueError(f"support: expected (lower, upper) with lower < upper, got {support!r}")
-        u_resolution = float(u_resolution)
+        u_resolution = check_real(u_resolution, "u_resolution")
+        max_intervals = check_count(max_intervals, "max_intervals")
+        if center is not None:
+            check_real(center, "center")
         if not 1e-14 <= u_resolution <= 1e-2:
             raise ValueError(f"u_resolution: expected a value in [1e-14, 1e-2], got {u_resolution!r}")
         self.pdf, self.support, self.u_resolution = pdf, (lo, hi), u_resolution
@@ -287,7 +291,7 @@ class NumericalInverseCDF:
 
     def ppf(self, u) -> np.ndarray:
         """x = F^-1(u) for u in [0, 1] (interval lookup by guide table, then the interval's cubic)."""
-        u = np.asarray(u, dtype=np.float64)
+        u = check_real_array(u, "u")
         if not np.all((u >= 0.0) & (u <= 1.0)):
             bad = u[~((u >= 0.0) & (u <= 1.0))].ravel()[0]
             raise ValueError(f"u: probabilities must lie in [0, 1], got {float(bad)!r}")
@@ -317,7 +321,7 @@ class NumericalInverseCDF:
 
     def cdf(self, x) -> np.ndarray:
         """F(x) = F_j + int_{x_j}^x p / total, with x in interval j (Gauss-Legendre on [x_j, x])."""
-        x = np.asarray(x, dtype=np.float64)
+        x = check_real_array(x, "x")
         if np.isnan(x).any():
             raise ValueError("x contains NaN")
         flat = x.reshape(-1)
@@ -340,6 +344,7 @@ class NumericalInverseCDF:
 
     def u_error(self, points_per_interval: int = 8) -> float:
         """max |F(F^-1(u)) - u| over u at (i + 1/2) / k of every interval (i < k, k = points_per_interval)."""
+        points_per_interval = check_count(points_per_interval, "points_per_interval")
         s = (np.arange(points_per_interval) + 0.5) / points_per_interval
         du = np.diff(np.append(self._u_left, 1.0))
         u = (self._u_left[:, None] + du[:, None] * s).ravel()

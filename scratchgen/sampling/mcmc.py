@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from scratchgen._checks import check_callable, check_count, check_finite_array, check_real_array
 from scratchgen.sampling.rng import RNGLike, as_generator
 
 
@@ -33,9 +34,8 @@ class MCMCResult(NamedTuple):
 
 # ---- checks shared by the samplers ---------------------------------------------------------------
 def _initial_state(x0, n_chains: int) -> np.ndarray:
-    if isinstance(n_chains, bool) or not isinstance(n_chains, (int, np.integer)) or n_chains < 1:
-        raise ValueError(f"n_chains: expected a positive integer, got {n_chains!r}")
-    x0 = np.asarray(x0, dtype=np.float64)
+    n_chains = check_count(n_chains, "n_chains")
+    x0 = check_real_array(x0, "x0")
     if x0.ndim == 0:
         x0 = x0.reshape(1)
     if x0.ndim == 1:
@@ -49,7 +49,7 @@ def _initial_state(x0, n_chains: int) -> np.ndarray:
 
 
 def _check_positive(value, name: str, d: int) -> np.ndarray:
-    value = np.asarray(value, dtype=np.float64)
+    value = check_real_array(value, name)
     if value.shape not in ((), (d,)):
         raise ValueError(f"{name}: expected a number or shape ({d},), got shape {value.shape}")
     if not (np.isfinite(value).all() and (value > 0).all()):
@@ -57,10 +57,7 @@ def _check_positive(value, name: str, d: int) -> np.ndarray:
     return value
 
 
-def _check_count(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name}: expected a positive integer, got {value!r}")
-    return int(value)
+_check_count = check_count
 
 
 def _check_log_density(values, x: np.ndarray, where: str) -> np.ndarray:
@@ -89,6 +86,7 @@ def metropolis_hastings(log_prob: Callable[[np.ndarray], np.ndarray], x0, n_step
 
     ``log_prob`` maps an array (n_chains, d) to log p~ of each row, shape (n_chains,).
     """
+    check_callable(log_prob, "log_prob")
     rng = as_generator(rng)
     x = _initial_state(x0, n_chains)
     n_steps = _check_count(n_steps, "n_steps")
@@ -121,7 +119,11 @@ def leapfrog(x: np.ndarray, p: np.ndarray, grad_log_prob: Callable[[np.ndarray],
     ``grad_log_prob`` is any function of a NumPy array (no engine needed), e.g. ``lambda x: -x``.
     """
     n_steps = _check_count(n_steps, "n_steps")
-    x, p = np.array(x, dtype=np.float64), np.array(p, dtype=np.float64)
+    check_callable(grad_log_prob, "grad_log_prob")
+    x, p = check_finite_array(x, "x").copy(), check_finite_array(p, "p").copy()
+    if x.shape != p.shape:
+        raise ValueError(f"p must have the shape of x, {x.shape}, got {p.shape}")
+    step_size = _check_positive(step_size, "step_size", x.shape[-1])
     p = p + 0.5 * step_size * grad_log_prob(x)
     for i in range(n_steps):
         x = x + step_size * p
@@ -174,6 +176,7 @@ def mala(log_prob: Callable, x0, n_steps: int, step_size=0.1, n_chains: int = 1,
 
     ``log_prob`` takes an autograd_lite Tensor of shape (n_chains, d) and returns a Tensor (n_chains,).
     """
+    check_callable(log_prob, "log_prob")
     rng = as_generator(rng)
     x = _initial_state(x0, n_chains)
     n_steps = _check_count(n_steps, "n_steps")
@@ -211,6 +214,7 @@ def hmc(log_prob: Callable, x0, n_steps: int, step_size=0.1, n_leapfrog: int = 1
     ``log_prob`` takes an autograd_lite Tensor of shape (n_chains, d) and returns a Tensor (n_chains,).
     A trajectory that diverges to non-finite values is rejected.
     """
+    check_callable(log_prob, "log_prob")
     rng = as_generator(rng)
     x = _initial_state(x0, n_chains)
     n_steps = _check_count(n_steps, "n_steps")

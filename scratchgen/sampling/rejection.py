@@ -17,7 +17,8 @@ from typing import Protocol
 
 import numpy as np
 
-from scratchgen.sampling.rng import RNGLike, as_generator, check_size
+from scratchgen._checks import check_count, check_real
+from scratchgen.sampling.rng import RNGLike, as_generator
 
 
 class Proposal(Protocol):
@@ -43,13 +44,9 @@ def rejection_sample(log_target: Callable[[np.ndarray], np.ndarray], proposal: P
         if not callable(getattr(proposal, method, None)):
             raise TypeError(f"proposal: expected an object with sample(size, rng) and log_prob(x); "
                             f"{type(proposal).__name__} has no {method}()")
-    log_M = float(log_M)
-    if not np.isfinite(log_M):
-        raise ValueError(f"log_M: expected a finite number (log of the envelope constant M), got {log_M}")
-    shape = check_size(size)
-    if len(shape) != 1:
-        raise ValueError(f"size: expected the number of samples (an int), got {size!r}")
-    n = shape[0]
+    log_M = check_real(log_M, "log_M")      # the log of the envelope constant M
+    n = check_count(size, "size")  # the number of samples
+    max_proposals = check_count(max_proposals, "max_proposals")
     rng = as_generator(rng)
     accepted, n_accepted, n_proposed = [], 0, 0
     rate_guess = 0.5

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd_lite.nn.init import as_generator  # noqa: F401  (re-exported: one implementation)
+from scratchgen._checks import as_generator  # noqa: F401  (re-exported: one implementation, naming its argument)
 
 RNGLike = np.random.Generator | int | None
 

@@ -104,6 +104,21 @@ def _data(valid: Any) -> st.SearchStrategy:
     )
 
 
+def _values(valid: Any) -> st.SearchStrategy:
+    """Bad versions of an array of real values of any shape (a batch of points, say): a NaN or an infinity
+    somewhere, and arrays of strings, objects or complex numbers; None."""
+    array = np.asarray(valid)
+    position = st.integers(0, 10**6)
+    return st.one_of(
+        position.map(lambda i: _with_value(array, np.nan, i)),
+        st.tuples(st.sampled_from([np.inf, -np.inf]), position).map(lambda a: _with_value(array, *a)),
+        st.just(np.full(array.shape, "a")),
+        st.just(np.full(array.shape, object(), dtype=object)),
+        st.just(array + 1j),
+        st.none(),
+    )
+
+
 def _labels(valid: Any) -> st.SearchStrategy:
     """Bad versions of a label vector: one label short, a second axis, NaN, strings of words; None."""
     array = np.asarray(valid)
@@ -221,6 +236,7 @@ BAD_VALUES: dict[str, Callable[[Any], st.SearchStrategy]] = {
     "mapping": _mapping,
     "path": _path,
 }
+BAD_VALUES["values"] = _values
 
 
 def bad_values(entry: Entry, argument: str) -> st.SearchStrategy:

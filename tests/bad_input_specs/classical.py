@@ -23,8 +23,10 @@ SAVED = str(Path(tempfile.mkdtemp(prefix="scratchgen_bad_input_")) / "gmm.npz")
 
 
 # ------------------------------------------------------------------------------------- data sets
-for _toy in (data.checkerboard, data.spiral, data.swiss_roll, data.two_moons):
+for _toy in (data.checkerboard, data.swiss_roll):
     entry(_toy, kinds={"n": "count", "seed": "rng"}, n=10, seed=0)
+for _toy in (data.spiral, data.two_moons):
+    entry(_toy, kinds={"n": "count", "noise": "nonnegative", "seed": "rng"}, n=10, noise=0.1, seed=0)
 entry(
     data.grid_of_gaussians,
     kinds={"n": "count", "side": "count", "spacing": "positive", "std": "positive", "seed": "rng"},
@@ -46,7 +48,7 @@ entry(
 entry(data.grid_modes, kinds={"side": "count", "spacing": "positive"}, side=3, spacing=2.0)
 entry(data.ring_modes, kinds={"n_modes": "count", "radius": "positive"}, n_modes=4, radius=2.0)
 entry(data.lecture_mixture_1d, kinds={"n": "count", "seed": "rng"}, n=10, seed=0)
-entry(data.lecture_mixture_1d_pdf, kinds={"x": "data"}, x=X1)
+entry(data.lecture_mixture_1d_pdf, kinds={"x": "tensor"}, x=X1)
 entry(data.make_toy, kinds={"name": "choice", "n": "count", "seed": "rng"}, name="ring", n=10, seed=0)
 entry(data.load_digits, kinds={"split": "choice", "dtype": "choice"}, split="train", dtype=np.float64)
 
@@ -76,7 +78,7 @@ for _method in ("mahalanobis_sq", "log_prob", "pdf"):
     entry(
         getattr(distributions.MultivariateNormal, _method),
         functools.partial(lambda x, m: getattr(_MVN, m)(x), m=_method),
-        kinds={"x": "data"},
+        kinds={"x": "values"},
         x=X2,
     )
 entry(
