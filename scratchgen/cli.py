@@ -40,6 +40,44 @@ class UsageError(Exception):
     """Bad use of the command line: reported as one line and exit code 2."""
 
 
+def _nonnegative_int(text: str) -> int:
+    """An argparse type: a seed and the like (numpy refuses negative seeds deep inside)."""
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text}")
+    return value
+
+
+def _finite_float(text: str) -> float:
+    """An argparse type: a number that is neither NaN nor infinite."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text}")
+    return value
+
+
+_nonnegative_int.__name__ = "int"      # argparse names the type in its message: "invalid int value"
+_finite_float.__name__ = "float"
+
+
+def _write_npz(path: Path, **arrays: np.ndarray) -> None:
+    """np.savez to a temporary name beside ``path``, then renamed into place: never a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(temporary, "wb") as f:
+            np.savez(f, **arrays)
+        temporary.replace(path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+# Settings a resumed run takes from its checkpoint: giving them again is a mistake, not an override.
+_FIXED_ON_RESUME = ("seed", "lr", "batch_size", "patience", "objective", "k", "latent_dim", "likelihood",
+                    "architecture", "loss", "pack", "d_steps", "gradient_penalty", "schedule", "timesteps",
+                    "conditional")  # (--quick still means a quick final evaluation)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse's two lines (usage + error) become one
         raise UsageError(f"{message} (see {self.prog} --help)")
@@ -286,6 +324,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     if args.model not in MODELS:
         raise UsageError(f"unknown model {args.model!r} (known: {', '.join(MODELS)})")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out must be a folder, but {out} is a file")
+    if args.resume:
+        _settings_from_checkpoint(args, out)
     if args.data is None:
         args.data = {"gan": "ring", "ddpm": "digits" if args.conditional else "swiss_roll"}.get(args.model, "digits")
     if args.data not in DATA_SETS:
@@ -304,7 +347,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.conditional and (args.model != "ddpm" or args.data != "digits"):
         raise UsageError("--conditional is for the ddpm on the digits (labels 0..9)")
     data = load_data(args.data, labels=bool(args.conditional))
-    out = Path(args.out)
     if args.resume:
         if not (out / CHECKPOINT_NAME).is_file():
             raise UsageError(f"nothing to resume: no {CHECKPOINT_NAME} in {out}")
@@ -365,15 +407,33 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _settings_from_checkpoint(args: argparse.Namespace, out: Path) -> None:
+    """For --resume: refuse settings the checkpoint fixes, and take its data set (and labels) from it."""
+    from scratchgen.training import CHECKPOINT_NAME
+
+    given = [f"--{name.replace('_', '-')}" for name in _FIXED_ON_RESUME if getattr(args, name) not in (None, False)]
+    if given:
+        raise UsageError(f"{', '.join(given)} cannot change a resumed run: it continues with the settings stored "
+                         f"in {out / CHECKPOINT_NAME} (only --epochs may extend it)")
+    if not (out / CHECKPOINT_NAME).is_file():
+        raise UsageError(f"nothing to resume: no {CHECKPOINT_NAME} in {out}")
+    checkpoint = _load(str(out / CHECKPOINT_NAME))
+    kind = checkpoint.config.get("kind")
+    if kind != args.model:
+        raise UsageError(f"{out / CHECKPOINT_NAME} holds a {kind}, not a {args.model}")
+    stored = checkpoint.data.get("name") or checkpoint.config.get("data", "digits")
+    if args.data is not None and args.data != stored:
+        raise UsageError(f"--data {args.data}: {out / CHECKPOINT_NAME} was trained on {stored}; leave --data out")
+    args.data, args.conditional = stored, bool(checkpoint.config.get("num_classes"))
+
+
 def _load(path: str) -> Any:
     from scratchgen.training import load_checkpoint
 
     try:
         return load_checkpoint(path)
-    except FileNotFoundError as error:
-        raise UsageError(str(error)) from None
-    except ValueError as error:
-        raise UsageError(str(error)) from None
+    except (OSError, ValueError) as error:   # missing, a folder, unreadable, corrupt or foreign
+        raise UsageError(str(error).splitlines()[0] if str(error) else f"cannot read {path}") from None
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -425,7 +485,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".npz":
         extra = {"labels": labels} if kind == "ddpm" and labels is not None else {}
-        np.savez(out, samples=samples.astype(np.float64), **extra)
+        _write_npz(out, samples=samples.astype(np.float64), **extra)
     else:
         from scratchgen.plotting import digit_grid_figure, points_figure, save_figure
 
@@ -459,7 +519,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     result = restore(checkpoint.model, args.task, truth, rng=args.seed, method=args.method)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".npz":
-        np.savez(out, **result, labels=truth_labels)
+        _write_npz(out, **result, labels=truth_labels)
     else:
         from scratchgen.plotting import digit_grid_figure, save_figure
 
@@ -507,10 +567,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--data", help=f"data set: {', '.join(DATA_SETS)} (default: digits; ring for the gan)")
     train.add_argument("--out", required=True, help="output folder")
     train.add_argument("--epochs", type=int, help="maximum number of epochs")
-    train.add_argument("--seed", type=int, help="random seed (weights, shuffling, noise)")
+    train.add_argument("--seed", type=_nonnegative_int, help="random seed (weights, shuffling, noise)")
     train.add_argument("--resume", action="store_true", help="continue from DIR/checkpoint.npz")
     train.add_argument("--quick", action="store_true", help="a tiny smoke run (seconds)")
-    train.add_argument("--lr", type=float, help="learning rate")
+    train.add_argument("--lr", type=_finite_float, help="learning rate")
     train.add_argument("--batch-size", type=int, help="minibatch size")
     train.add_argument("--patience", type=int, help="early-stopping patience in epochs (0: off)")
     train.add_argument("--objective", choices=("elbo", "iwae"), help="training objective")
@@ -522,7 +582,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--loss", choices=("minimax", "non_saturating", "wgan_gp"), help="GAN loss")
     train.add_argument("--pack", type=int, help="GAN: samples per discriminator input (PacGAN; 1: off)")
     train.add_argument("--d-steps", type=int, help="GAN: discriminator steps per generator step")
-    train.add_argument("--gradient-penalty", type=float, help="GAN: gradient-penalty weight lambda (0: off)")
+    train.add_argument("--gradient-penalty", type=_finite_float, help="GAN: gradient-penalty weight lambda (0: off)")
     train.add_argument("--schedule", choices=("linear", "cosine"), help="DDPM: the noise schedule")
     train.add_argument("--timesteps", type=int, help="DDPM: the number of diffusion steps T")
     train.add_argument("--conditional", action="store_true", help="DDPM on the digits: class-conditional")
@@ -536,13 +596,13 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("checkpoint", help="a model.npz or checkpoint.npz")
     sample.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
     sample.add_argument("--out", required=True, help="FILE.png or FILE.npz")
-    sample.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    sample.add_argument("--seed", type=_nonnegative_int, default=0, help="random seed (default 0)")
     sample.add_argument("--mean", action="store_true", help="decoder means E[x|z] instead of draws")
     sample.add_argument("--sampler", choices=("ancestral", "ddim"), help="DDPM: the sampler (default ancestral)")
     sample.add_argument("--steps", type=int, help="DDPM: DDIM steps (default 50)")
-    sample.add_argument("--eta", type=float, help="DDPM: DDIM noise, 0 deterministic .. 1 (default 0)")
+    sample.add_argument("--eta", type=_finite_float, help="DDPM: DDIM noise, 0 deterministic .. 1 (default 0)")
     sample.add_argument("--label", type=int, help="conditional DDPM: the digit to draw (default 0..9 in turn)")
-    sample.add_argument("--guidance", type=float,
+    sample.add_argument("--guidance", type=_finite_float,
                         help="conditional DDPM: guidance weight w (0 unconditional, 1 conditional; default 1)")
     sample.set_defaults(run=cmd_sample)
 
@@ -557,7 +617,7 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("--out", required=True, help="FILE.npz or FILE.png")
     restore.add_argument("--method", choices=("dps", "repaint"), default="dps",
                          help="DPS (every task; the default) or RePaint (inpainting)")
-    restore.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    restore.add_argument("--seed", type=_nonnegative_int, default=0, help="random seed (default 0)")
     restore.set_defaults(run=cmd_restore)
 
     evaluate = sub.add_parser("evaluate", help="the results-table metrics on the test split",
@@ -570,7 +630,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("checkpoint", help="a model.npz or checkpoint.npz")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.add_argument("--k", type=int, default=1000, help="importance samples (default 1000)")
-    evaluate.add_argument("--seed", type=int, default=0, help="random seed of the estimate (default 0)")
+    evaluate.add_argument("--seed", type=_nonnegative_int, default=0, help="random seed of the estimate (default 0)")
     evaluate.set_defaults(run=cmd_evaluate)
     return parser
 

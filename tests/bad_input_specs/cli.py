@@ -31,7 +31,7 @@ BAD_ARGUMENTS: dict[str, list[list[str]]] = {
     "train --seed": [_train("gan", "--seed", "-1"), _train("gan", "--seed", "1.5")],
     "train --resume": [
         _train("gan", "--resume", "--out", "{empty}"),
-        _train("ddpm", "--resume", "--out", "{dir}"),
+        ["train", "ddpm", "--resume", "--seed", "3", "--out", "{dir}"],
         _train("gan", "--resume", "--out", "{dir}"),
         _train("ddpm", "--data", "ring", "--resume", "--lr", "0.1", "--out", "{dir}"),
     ],

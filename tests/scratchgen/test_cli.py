@@ -128,6 +128,24 @@ def test_train_resume_continues_the_run(vae_run, tmp_path):
     assert len(json.loads(str(checkpoint.state["history"]))["validation_loss"]) == epoch + 1
 
 
+def test_resume_takes_the_data_set_from_the_checkpoint_and_refuses_new_settings(tmp_path):
+    """A ddpm trained on the ring resumes on the ring when --data is left out (its default, swiss_roll, used
+    to win silently); a different --data, or a setting the checkpoint fixes (--lr, --seed), is misuse."""
+    out = tmp_path / "run"
+    code, _, stderr = run_main(["train", "ddpm", "--data", "ring", "--quick", "--epochs", 1, "--batch-size", 4096,
+                                "--out", out, "--no-progress"])
+    assert code == 0, stderr
+    for extra, message in ((["--data", "swiss_roll"], "was trained on ring"), (["--lr", "0.1"], "--lr cannot"),
+                           (["--seed", "3"], "--seed cannot")):
+        code, _, stderr = run_main(["train", "ddpm", "--resume", "--out", out, *extra])
+        assert code == 2 and message in stderr and len(stderr.strip().splitlines()) == 1, stderr
+    code, stdout, stderr = run_main(["train", "ddpm", "--quick", "--resume", "--epochs", 2, "--out", out,
+                                     "--no-progress"])
+    assert code == 0, stderr
+    assert "resuming ddpm from epoch 1" in stdout
+    assert load_checkpoint(out / "checkpoint.npz").data["name"] == "ring"
+
+
 def test_hvae_trains_samples_and_evaluates(tmp_path):
     """train hvae --quick, then sample and evaluate its model.npz: an HVAE end to end."""
     stdout = train_quick("hvae", tmp_path)
