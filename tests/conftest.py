@@ -21,3 +21,20 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The bad-input fuzz's reach (tests/test_bad_input.py), when it ran: how many entry points it feeds."""
+    import sys
+
+    specs, cli = sys.modules.get("bad_input_specs"), sys.modules.get("bad_input_specs.cli")
+    if specs is None or cli is None:
+        return
+    arguments = sum(len(e.kinds) for e in specs.REGISTRY.values())
+    unfitted = sum(e.unfitted is not None for e in specs.REGISTRY.values())
+    misuses = sum(len(v) for v in cli.BAD_ARGUMENTS.values())
+    terminalreporter.write_line(
+        f"bad-input fuzz: {len(specs.REGISTRY) + len(specs.EXEMPT)} public entry points "
+        f"({len(specs.REGISTRY)} fed bad values in {arguments} arguments, {unfitted} also unfitted; "
+        f"{len(specs.EXEMPT)} exempt with a reason), {len(cli.BAD_ARGUMENTS)} command-line options "
+        f"({misuses} misuses)")
