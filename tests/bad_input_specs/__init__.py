@@ -239,6 +239,56 @@ BAD_VALUES: dict[str, Callable[[Any], st.SearchStrategy]] = {
 BAD_VALUES["values"] = _values
 
 
+# ------------------------------------------------------------------------------------- the deep models' kinds
+def _sizes(valid: Any) -> st.SearchStrategy:
+    """Not a non-empty sequence of positive integers (layer widths, a shape): empty, a zero, a negative, a
+    fraction, a string, None, a None inside, a bare number."""
+    return st.sampled_from([(), (0, 4), (-1, 4), (2.5, 4), "ab", None, [None, 4], 3])
+
+
+def _object(valid: Any) -> st.SearchStrategy:
+    """Not the object expected (a config, a model, a schedule, a classifier, a figure): None, a number, a
+    string, a list, a bare object."""
+    return st.sampled_from([None, 3, "abc", [1, 2], object()])
+
+
+def _timesteps(valid: Any) -> st.SearchStrategy:
+    """Not integer timesteps in range: a fraction, a negative or a huge step somewhere, strings, objects,
+    complex numbers; None."""
+    array = np.asarray(valid)
+    return st.one_of(
+        st.sampled_from([1.5, -1.0, 1e9]).map(lambda v: _with_value(array, v, 0)),
+        st.sampled_from([np.full(array.shape, "a"), np.full(array.shape, object(), dtype=object), array + 1j, None]),
+    )
+
+
+def _interval(valid: Any) -> st.SearchStrategy:
+    """Not a pair (low, high) of finite numbers with low < high."""
+    return st.sampled_from([(1.0, -1.0), (np.nan, 1.0), (0.0,), "ab", 3, (None, 1.0), (0.0, np.inf)])
+
+
+def _betas(valid: Any) -> st.SearchStrategy:
+    """Not two numbers in [0, 1) (Adam's betas): one number, a 1, a negative, NaN, a string, None."""
+    return st.sampled_from([(0.5,), (0.5, 1.0), (-0.1, 0.9), (np.nan, 0.9), "ab", None, 3])
+
+
+def _bandwidths(valid: Any) -> st.SearchStrategy:
+    """Not a positive number nor a non-empty sequence of them."""
+    return st.sampled_from([0.0, -1.0, np.nan, np.inf, "1.0", [], [1.0, -1.0], [[1.0, 2.0]], [np.nan], None])
+
+
+BAD_VALUES.update(
+    {
+        "sizes": _sizes,
+        "object": _object,
+        "timesteps": _timesteps,
+        "interval": _interval,
+        "betas": _betas,
+        "bandwidths": _bandwidths,
+    }
+)
+
+
 def bad_values(entry: Entry, argument: str) -> st.SearchStrategy:
     strategy = BAD_VALUES[entry.kinds[argument]](entry.valid[argument])
     if argument in entry.none_allowed:
