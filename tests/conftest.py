@@ -23,10 +23,20 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
+ORACLES = ("torch", "mpmath", "scipy", "sklearn", "array_api_strict", "cupy")
+
+
 def pytest_terminal_summary(terminalreporter):
-    """The bad-input fuzz's reach (tests/test_bad_input.py), when it ran: how many entry points it feeds."""
+    """Which oracles this run had (a missing one means its agreement tests were skipped: never silently), and
+    the bad-input fuzz's reach (tests/test_bad_input.py), when it ran."""
+    import importlib.util
     import sys
 
+    present = {name: importlib.util.find_spec(name) is not None for name in ORACLES}
+    skipped = len(terminalreporter.stats.get("skipped", []))
+    terminalreporter.write_line(
+        "oracles: " + ", ".join(f"{name} {'yes' if ok else 'MISSING'}" for name, ok in present.items())
+        + f"; {skipped} test(s) skipped (reasons above)")
     specs, cli = sys.modules.get("bad_input_specs"), sys.modules.get("bad_input_specs.cli")
     if specs is None or cli is None:
         return
