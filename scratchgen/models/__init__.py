@@ -19,6 +19,9 @@ MODEL_KINDS = ("vae", "hvae", "gan", "ddpm")
 
 def build_model(config: Any) -> Any:
     """The model a config (or its JSON dict, as stored in a checkpoint) describes; ``kind`` picks the class."""
+    if not isinstance(config, (dict, VAEConfig, GANConfig, DDPMConfig)):
+        raise TypeError(f"config must be a model config (VAEConfig, HierarchicalVAEConfig, GANConfig, DDPMConfig) "
+                        f"or its dict, got {type(config).__name__}")
     if isinstance(config, GANConfig):
         return GAN(config)
     if isinstance(config, dict) and config.get("kind") == "gan":

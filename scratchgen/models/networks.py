@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 
 from autograd_lite import Tensor, backend, nn, ops
+from scratchgen._checks import as_generator, check_choice, check_count, check_fraction
+from scratchgen.models.data_config import as_real_array, check_sizes
 
 ACTIVATIONS = {
     "relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "tanh": nn.Tanh, "silu": nn.SiLU, "gelu": nn.GELU,
@@ -21,9 +23,16 @@ ACTIVATIONS = {
 
 def activation_layer(name: str) -> nn.Module:
     """A fresh activation module by name (one of ``ACTIVATIONS``)."""
-    if name not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {name!r}")
-    return ACTIVATIONS[name]()
+    return ACTIVATIONS[check_choice(name, "activation", tuple(sorted(ACTIVATIONS)))]()
+
+
+def network_input(module: nn.Module, x: Any, name: str) -> Tensor:
+    """A network's input: a Tensor as is; host data (real numbers only, refused by name) as a Tensor beside
+    the module's weights."""
+    if isinstance(x, Tensor):
+        return x
+    weight = next(module.parameters())
+    return Tensor(as_real_array(x, name), dtype=weight.dtype, device=weight.device)
 
 
 class MLP(nn.Module):
@@ -36,10 +45,9 @@ class MLP(nn.Module):
     def __init__(self, sizes: Sequence[int], activation: str = "relu", dropout: float = 0.0,
                  rng: np.random.Generator | int | None = None, dtype: Any = None):
         super().__init__()
-        sizes = [int(s) for s in sizes]
-        if len(sizes) < 2 or min(sizes) < 1:
-            raise ValueError(f"MLP sizes must be at least (in, out), all positive; got {sizes}")
-        rng = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
+        sizes = check_sizes(sizes, "sizes", min_length=2)
+        dropout = check_fraction(dropout, "dropout")
+        rng = as_generator(rng, "rng")
         layers: list[nn.Module] = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             layers.append(nn.Linear(n_in, n_out, rng=rng, dtype=dtype))
@@ -51,6 +59,9 @@ class MLP(nn.Module):
         self.layers = nn.Sequential(*layers)
 
     def forward(self, x: Tensor) -> Tensor:
+        x = network_input(self, x, "x")
+        if x.ndim < 1 or x.shape[-1] != self.sizes[0]:
+            raise ValueError(f"x must be shaped (..., {self.sizes[0]}), got {tuple(x.shape)}")
         return self.layers(x)
 
     def extra_repr(self) -> str:
@@ -64,10 +75,12 @@ class ConvEncoder(nn.Module):
                  image_size: int = 8, activation: str = "relu", rng: np.random.Generator | int | None = None,
                  dtype: Any = None):
         super().__init__()
-        rng = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
-        c1, c2 = channels
-        if image_size % 2:
-            raise ValueError(f"ConvEncoder needs an even image size, got {image_size}")
+        out_features, in_channels = check_count(out_features, "out_features"), check_count(in_channels, "in_channels")
+        c1, c2 = check_sizes(channels, "channels", length=2)
+        image_size = _check_image_size(image_size)
+        activation_layer(activation)  # refused here, before any weight is drawn
+        rng = as_generator(rng, "rng")
+        self.input_shape = (in_channels, image_size, image_size)
         self.features = nn.Sequential(
             nn.Conv2d(in_channels, c1, 3, padding=1, rng=rng, dtype=dtype), activation_layer(activation),
             nn.Conv2d(c1, c2, 4, stride=2, padding=1, rng=rng, dtype=dtype), activation_layer(activation),
@@ -76,6 +89,9 @@ class ConvEncoder(nn.Module):
         self.head = nn.Linear(c2 * (image_size // 2) ** 2, out_features, rng=rng, dtype=dtype)
 
     def forward(self, x: Tensor) -> Tensor:
+        x = network_input(self, x, "x")
+        if x.ndim != 4 or tuple(x.shape[1:]) != self.input_shape:
+            raise ValueError(f"x must be shaped (N, {', '.join(map(str, self.input_shape))}), got {tuple(x.shape)}")
         return self.head(self.features(x))
 
 
@@ -87,8 +103,12 @@ class ConvDecoder(nn.Module):
                  image_size: int = 8, activation: str = "relu", rng: np.random.Generator | int | None = None,
                  dtype: Any = None):
         super().__init__()
-        rng = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
-        c1, c2 = channels
+        in_features, out_channels = check_count(in_features, "in_features"), check_count(out_channels, "out_channels")
+        c1, c2 = check_sizes(channels, "channels", length=2)
+        image_size = _check_image_size(image_size)
+        activation_layer(activation)
+        rng = as_generator(rng, "rng")
+        self.in_features = in_features
         self.c1, self.half = c1, image_size // 2
         self.project = nn.Sequential(nn.Linear(in_features, c1 * self.half ** 2, rng=rng, dtype=dtype),
                                      activation_layer(activation))
@@ -98,6 +118,9 @@ class ConvDecoder(nn.Module):
         )
 
     def forward(self, z: Tensor) -> Tensor:
+        z = network_input(self, z, "z")
+        if z.ndim != 2 or z.shape[1] != self.in_features:
+            raise ValueError(f"z must be shaped (N, {self.in_features}), got {tuple(z.shape)}")
         h = self.project(z).reshape(z.shape[0], self.c1, self.half, self.half)
         return self.upsample(h)
 
@@ -117,7 +140,16 @@ class OnDevice:
         return next(self.parameters()).device
 
     def constant(self, values: Any) -> Tensor:
+        if not isinstance(values, Tensor):
+            values = as_real_array(values, "values")
         return Tensor(values, dtype=self.dtype, device=self.device)
+
+
+def _check_image_size(image_size: Any) -> int:
+    image_size = check_count(image_size, "image_size", minimum=2)
+    if image_size % 2:
+        raise ValueError(f"image_size must be even (a stride-2 layer halves it), got {image_size}")
+    return image_size
 
 
 # ----- the denoisers of the diffusion model: networks of (x_t, t) -------------------------------------------
@@ -184,7 +216,7 @@ class TimeMLP(nn.Module):
                  rng: np.random.Generator | int | None = None, dtype: Any = None, out_dim: int | None = None,
                  num_classes: int = 0):
         super().__init__()
-        rng = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
+        rng = as_generator(rng, "rng")
         hidden = [int(h) for h in hidden]
         if not hidden or min(hidden) < 1:
             raise ValueError(f"hidden must be non-empty positive widths, got {hidden}")
@@ -244,7 +276,7 @@ class UNet(nn.Module):
                  out_channels: int | None = None, rng: np.random.Generator | int | None = None, dtype: Any = None,
                  num_classes: int = 0):
         super().__init__()
-        rng = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
+        rng = as_generator(rng, "rng")
         c = int(channels)
         out_channels = in_channels if out_channels is None else out_channels
         self.time = TimeEmbedding(time_dim, rng, dtype)

@@ -40,8 +40,20 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from autograd_lite import Tensor, backend, nn, no_grad, ops
+from scratchgen._checks import (
+    as_generator,
+    check_choice,
+    check_count,
+    check_finite_array,
+    check_fraction,
+    check_nonnegative,
+    check_positive,
+    check_real,
+    check_real_array,
+)
 from scratchgen.data import IMAGE_SHAPE, N_PIXEL_VALUES
-from scratchgen.models.networks import MLP, ConvDecoder, ConvEncoder, OnDevice, activation_layer
+from scratchgen.models.data_config import as_real_array, check_kind, check_mapping, check_sizes
+from scratchgen.models.networks import ACTIVATIONS, MLP, ConvDecoder, ConvEncoder, OnDevice, activation_layer
 
 N_PIXELS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]
 MAX_PIXEL = N_PIXEL_VALUES - 1
@@ -109,7 +121,6 @@ class VAEConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        self.hidden = tuple(int(h) for h in self.hidden)
         check_config(self)
 
     def to_json(self) -> str:
@@ -126,37 +137,29 @@ class HierarchicalVAEConfig(VAEConfig):
 
 
 def check_config(config: VAEConfig) -> None:
-    """Refuse a configuration that cannot build a model, naming the field."""
-    choices = {"likelihood": LIKELIHOODS, "architecture": ARCHITECTURES, "objective": OBJECTIVES}
+    """Refuse a configuration that cannot build a model, naming the field; integers are stored as Python ints
+    (a NumPy integer would not go into the checkpoint's JSON)."""
+    check_kind(config, "hvae" if isinstance(config, HierarchicalVAEConfig) else "vae")
+    choices = {"likelihood": LIKELIHOODS, "architecture": ARCHITECTURES, "objective": OBJECTIVES,
+               "activation": tuple(sorted(ACTIVATIONS))}
     for name, allowed in choices.items():
-        if getattr(config, name) not in allowed:
-            raise ValueError(f"{name} must be one of {allowed}, got {getattr(config, name)!r}")
+        check_choice(getattr(config, name), name, allowed)
     positive = ["latent_dim", "iwae_k"] + (["top_latent_dim"] if hasattr(config, "top_latent_dim") else [])
     for name in positive:
-        value = getattr(config, name)
-        if not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    from scratchgen.models.networks import ACTIVATIONS
-
-    if config.activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {config.activation!r}")
-    if not config.hidden or min(config.hidden) < 1:
-        raise ValueError(f"hidden must list positive layer sizes, got {config.hidden}")
+        setattr(config, name, check_count(getattr(config, name), name))
+    config.seed = check_count(config.seed, "seed", minimum=0)
+    config.hidden = check_sizes(config.hidden, "hidden")
     for name in ("dropout", "input_dropout"):
-        if not 0 <= getattr(config, name) < 1:
-            raise ValueError(f"{name} must be in [0, 1), got {getattr(config, name)}")
-    if not config.kl_warmup_epochs >= 0:  # NaN too
-        raise ValueError(f"kl_warmup_epochs must be >= 0, got {config.kl_warmup_epochs}")
-    if not config.gaussian_sigma > 0:
-        raise ValueError(f"gaussian_sigma must be positive, got {config.gaussian_sigma}")
-    if not config.log_var_min < config.log_var_max:
+        check_fraction(getattr(config, name), name)
+    check_nonnegative(config.kl_warmup_epochs, "kl_warmup_epochs")
+    check_positive(config.gaussian_sigma, "gaussian_sigma")
+    if not check_real(config.log_var_min, "log_var_min") < check_real(config.log_var_max, "log_var_max"):
         raise ValueError(f"log_var_min must be below log_var_max, got {config.log_var_min}, {config.log_var_max}")
 
 
 def config_from_dict(values: dict[str, Any]) -> VAEConfig:
     """The config a checkpoint's JSON describes (``kind`` picks the class); unknown fields are an error."""
-    if not isinstance(values, dict):
-        raise ValueError(f"a model configuration must be a JSON object, got {type(values).__name__}")
+    check_mapping(values, "values")
     kinds = {"vae": VAEConfig, "hvae": HierarchicalVAEConfig}
     kind = values.get("kind", "vae")
     if kind not in kinds:
@@ -177,10 +180,7 @@ def check_images(x: Any, likelihood: str, name: str = "x") -> np.ndarray:
     """
     if isinstance(x, Tensor):
         x = x.numpy()
-    try:
-        x = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be an array of grey levels, got {type(x).__name__}") from None
+    x = check_real_array(x, name)
     if x.shape in ((N_PIXELS,), IMAGE_SHAPE):
         x = x.reshape(1, N_PIXELS)
     if x.ndim < 2 or int(np.prod(x.shape[1:])) != N_PIXELS or x.shape[1:] not in (
@@ -196,10 +196,6 @@ def check_images(x: Any, likelihood: str, name: str = "x") -> np.ndarray:
     if likelihood == "categorical" and not np.array_equal(x, np.round(x)):
         raise ValueError(f"{name}: the categorical likelihood needs whole grey levels 0..{MAX_PIXEL}")
     return x
-
-
-def _generator(rng: np.random.Generator | int | None) -> np.random.Generator:
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
 
 # ----- the pixel likelihoods p(x|z) ------------------------------------------------------------------------
@@ -262,6 +258,7 @@ class LatentVariableModel(OnDevice, nn.Module):
     """
 
     config: VAEConfig
+    code_dim: int  # the decoder's input width, set by the subclass
 
     def __init__(self, config: VAEConfig):
         super().__init__()
@@ -275,10 +272,22 @@ class LatentVariableModel(OnDevice, nn.Module):
 
     def to_tensor(self, x: np.ndarray) -> Tensor:
         """Already checked data as a Tensor on the model's device."""
-        return self.constant(x)
+        return self.constant(as_real_array(x, "x"))
 
     def _images(self, x: Any, name: str = "x") -> Tensor:
         return self.to_tensor(self.check_data(x, name))
+
+    def _batch(self, x: Any, name: str = "x") -> Tensor:
+        """Digits as a Tensor: a Tensor as is (the training loop's checked batch), anything else checked."""
+        return x if isinstance(x, Tensor) else self._images(x, name)
+
+    def _code(self, z: Any, name: str = "z") -> Tensor:
+        """Decoder input (..., code_dim): a Tensor as is, host data checked (finite reals) first."""
+        if not isinstance(z, Tensor):
+            z = self.constant(check_finite_array(z, name))
+        if z.ndim < 1 or z.shape[-1] != self.code_dim:
+            raise ValueError(f"{name} must be shaped (..., {self.code_dim}), got {tuple(z.shape)}")
+        return z
 
     def _noise(self, shape: tuple[int, ...], rng: np.random.Generator) -> Tensor:
         """eta ~ N(0, I), drawn by the caller's generator (same seed, same numbers on every device)."""
@@ -316,17 +325,18 @@ class LatentVariableModel(OnDevice, nn.Module):
     # the objectives
     def iwae_bound(self, x: Any, k: int, rng: np.random.Generator | int | None = None) -> Tensor:
         """L_k(x) = logsumexp_i [log p(x, z_i) - log q(z_i|x)] - log k, z_i ~ q(z|x) (per image, differentiable)."""
-        x = x if isinstance(x, Tensor) else self._images(x)
-        return ops.logsumexp(self.log_weights(x, k, _generator(rng)), axis=0) - math.log(k)
+        k = check_count(k, "k")
+        return ops.logsumexp(self.log_weights(self._batch(x), k, as_generator(rng, "rng")), axis=0) - math.log(k)
 
     def kl_weight(self, epoch: float) -> float:
         """KL warm-up: beta = min(1, epoch / kl_warmup_epochs) (1 without warm-up)."""
+        epoch = check_nonnegative(epoch, "epoch")
         warmup = self.config.kl_warmup_epochs
         return 1.0 if warmup <= 0 else min(1.0, epoch / warmup)
 
     def training_loss(self, x: Tensor, rng: np.random.Generator, epoch: float = 0.0) -> Tensor:
         """The mean over the batch of -ELBO (with KL weight beta during warm-up) or of -L_k (IWAE)."""
-        beta = self.kl_weight(epoch)
+        x, rng, beta = self._batch(x), as_generator(rng, "rng"), self.kl_weight(epoch)
         if self.config.objective == "iwae" and beta >= 1:
             return -self.iwae_bound(x, self.config.iwae_k, rng).mean()
         terms = self.elbo(x, rng)
@@ -334,6 +344,7 @@ class LatentVariableModel(OnDevice, nn.Module):
 
     def validation_loss(self, x: Tensor, rng: np.random.Generator) -> float:
         """Early stopping watches -L_k with the training k (or -ELBO), in nats per image."""
+        x, rng = self._batch(x), as_generator(rng, "rng")
         with no_grad():
             k = self.config.iwae_k if self.config.objective == "iwae" else 1
             return -float(self.iwae_bound(x, k, rng).mean().item())
@@ -346,10 +357,12 @@ class LatentVariableModel(OnDevice, nn.Module):
         Evaluated without a graph in batches of ``batch_size`` images and ``samples_per_pass`` samples,
         the passes combined by log-sum-exp, so k = 5000 fits in memory.
         """
-        if not isinstance(k, (int, np.integer)) or not 1 <= k <= 100_000:
+        if check_count(k, "k") > 100_000:
             raise ValueError(f"k must be an integer in 1..100000, got {k!r}")
+        batch_size, samples_per_pass = check_count(batch_size, "batch_size"), check_count(samples_per_pass,
+                                                                                           "samples_per_pass")
         x = self.check_data(x)
-        rng = _generator(rng)
+        rng = as_generator(rng, "rng")
         out = np.empty(len(x))
         with self._evaluating():
             for start in range(0, len(x), batch_size):
@@ -365,8 +378,9 @@ class LatentVariableModel(OnDevice, nn.Module):
 
     def negative_elbo(self, x: Any, n_samples: int = 10, rng: np.random.Generator | int | None = 0) -> np.ndarray:
         """-ELBO per image (nats), the expectation over q(z|x) estimated with ``n_samples`` draws."""
+        n_samples = check_count(n_samples, "n_samples")
         x = self.check_data(x)
-        rng = _generator(rng)
+        rng = as_generator(rng, "rng")
         with self._evaluating():
             xb = self.to_tensor(x)
             total = sum(self.elbo(xb, rng).elbo.numpy().astype(np.float64) for _ in range(n_samples))
@@ -376,11 +390,10 @@ class LatentVariableModel(OnDevice, nn.Module):
     def sample(self, n: int, rng: np.random.Generator | int | None = None, mean: bool = False) -> np.ndarray:
         """n digits from the model, (n, 8, 8) grey levels 0..16: z ~ p(z), then x ~ p(x|z) (or E[x|z] if
         ``mean``)."""
-        if not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"n must be a positive integer, got {n!r}")
-        rng = _generator(rng)
+        n = check_count(n, "n")
+        rng = as_generator(rng, "rng")
         with self._evaluating():
-            out = self.decode(self.prior_sample(int(n), rng)).numpy()
+            out = self.decode(self.prior_sample(n, rng)).numpy()
         x = self.pixels.mean(out) if mean else self.pixels.sample(out, rng)
         return x.reshape(int(n), *IMAGE_SHAPE)
 
@@ -393,8 +406,7 @@ class LatentVariableModel(OnDevice, nn.Module):
     def interpolate(self, x_a: Any, x_b: Any, steps: int = 8) -> np.ndarray:
         """Decoder means along the straight line c_t = (1 - t) c(x_a) + t c(x_b), t = 0..1 in ``steps`` steps,
         between the posterior mean codes of the first image of each: (steps, 8, 8)."""
-        if not isinstance(steps, (int, np.integer)) or steps < 2:
-            raise ValueError(f"steps must be an integer >= 2, got {steps!r}")
+        steps = check_count(steps, "steps", minimum=2)
         with self._evaluating():
             c_a = self.posterior_code(self._images(x_a, "x_a")[:1])
             c_b = self.posterior_code(self._images(x_b, "x_b")[:1])
@@ -430,10 +442,14 @@ class VAE(LatentVariableModel):
     """
 
     def __init__(self, config: VAEConfig | None = None, **overrides: Any):
-        config = config or VAEConfig(**overrides)
+        if config is None:
+            config = VAEConfig(**overrides)
+        elif not isinstance(config, VAEConfig):
+            raise TypeError(f"config must be a VAEConfig, got {type(config).__name__}")
         super().__init__(config)
         rng = np.random.default_rng(config.seed)
         d, hidden = config.latent_dim, config.hidden
+        self.code_dim = d
         self.input_dropout = nn.Dropout(config.input_dropout, rng=rng)
         if config.architecture == "mlp":
             self.encoder = MLP((N_PIXELS, *hidden, 2 * d), config.activation, config.dropout, rng=rng)
@@ -445,26 +461,27 @@ class VAE(LatentVariableModel):
 
     def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """mu_phi(x), log sigma_phi(x)^2 from the grey levels scaled to [0, 1]."""
-        h = self.input_dropout(x / MAX_PIXEL)
+        h = self.input_dropout(self._batch(x) / MAX_PIXEL)
         if self.config.architecture == "conv":
             h = h.reshape(-1, 1, *IMAGE_SHAPE)
         return self._split_gaussian(self.encoder(h))
 
     def decode(self, z: Tensor) -> Tensor:
         """The decoder's parameters of p_theta(x|z), laid out (..., channels, 64)."""
-        return self._decoder_output(self.decoder, z)
+        return self._decoder_output(self.decoder, self._code(z))
 
     def elbo(self, x: Any, rng: np.random.Generator | int | None = None) -> ELBO:
         """ELBO(x) = log p_theta(x|z) - KL(q_phi(z|x) || N(0, I)), one reparameterised z = mu + sigma * eta."""
-        x = x if isinstance(x, Tensor) else self._images(x)
+        x = self._batch(x)
         mu, log_var = self.encode(x)
-        z, _ = self._reparameterise(mu, log_var, _generator(rng))
+        z, _ = self._reparameterise(mu, log_var, as_generator(rng, "rng"))
         reconstruction = self.pixels.log_prob(self.decode(z), x)
         kl = kl_to_standard_normal(mu, log_var)
         return ELBO(reconstruction - kl, reconstruction, kl)
 
     def log_weights(self, x: Tensor, k: int, rng: np.random.Generator) -> Tensor:
         """(k, n): log p_theta(x|z_i) + log p(z_i) - log q_phi(z_i|x), z_i = mu + sigma * eta_i."""
+        x, k, rng = self._batch(x), check_count(k, "k"), as_generator(rng, "rng")
         mu, log_var = self.encode(x)
         z, eta = self._reparameterise(mu, log_var, rng, k)
         # log q(z|x) with z = mu + sigma eta: -1/2 sum [log 2 pi + log sigma^2 + eta^2]
@@ -472,7 +489,7 @@ class VAE(LatentVariableModel):
         return self.pixels.log_prob(self.decode(z), x) + standard_normal_log_density(z) - log_q
 
     def prior_sample(self, n: int, rng: np.random.Generator) -> Tensor:
-        return self._noise((n, self.config.latent_dim), rng)
+        return self._noise((check_count(n, "n"), self.config.latent_dim), as_generator(rng, "rng"))
 
     def posterior_code(self, x: Tensor) -> Tensor:
         """z = mu_phi(x)."""
@@ -498,9 +515,10 @@ class HierarchicalVAE(LatentVariableModel):
     config: HierarchicalVAEConfig
 
     def __init__(self, config: HierarchicalVAEConfig | None = None, **overrides: Any):
-        config = config or HierarchicalVAEConfig(**overrides)
-        if not isinstance(config, HierarchicalVAEConfig):
-            raise TypeError("HierarchicalVAE needs a HierarchicalVAEConfig")
+        if config is None:
+            config = HierarchicalVAEConfig(**overrides)
+        elif not isinstance(config, HierarchicalVAEConfig):
+            raise TypeError(f"config must be a HierarchicalVAEConfig, got {type(config).__name__}")
         super().__init__(config)
         rng = np.random.default_rng(config.seed)
         d1, d2, hidden, act = config.latent_dim, config.top_latent_dim, config.hidden, config.activation
@@ -515,7 +533,7 @@ class HierarchicalVAE(LatentVariableModel):
         self.top_down = nn.Sequential(MLP((d2, width, width), act, config.dropout, rng=rng), activation_layer(act))
         self.prior_bottom = nn.Linear(width, 2 * d1, rng=rng)
         self.posterior_bottom = MLP((2 * width, width, 2 * d1), act, config.dropout, rng=rng)
-        decoder_in = d1 + width if config.skip_top_down else d1
+        decoder_in = self.code_dim = d1 + width if config.skip_top_down else d1
         if config.architecture == "mlp":
             self.decoder = MLP((decoder_in, *hidden[::-1], self.pixels.channels * N_PIXELS), act,
                                config.dropout, rng=rng)
@@ -539,8 +557,8 @@ class HierarchicalVAE(LatentVariableModel):
         return mu_p + delta[..., :d], log_var
 
     def decode(self, z: Tensor) -> Tensor:
-        """p_theta(x|z_1, z_2) from z = [z_1, t(z_2)] (as laid out by ``_joint``), (..., channels, 64)."""
-        return self._decoder_output(self.decoder, z)
+        """p_theta(x|z_1, z_2) from z = [z_1, t(z_2)] (as laid out by ``_decoder_input``), (..., channels, 64)."""
+        return self._decoder_output(self.decoder, self._code(z))
 
     def _decoder_input(self, z1: Tensor, t: Tensor) -> Tensor:
         return ops.concat([z1, t], axis=-1) if self.config.skip_top_down else z1
@@ -552,8 +570,8 @@ class HierarchicalVAE(LatentVariableModel):
     def elbo(self, x: Any, rng: np.random.Generator | int | None = None) -> ELBO:
         """ELBO = log p(x|z_1, z_2) - KL(q(z_2|x)||p(z_2)) - KL(q(z_1|x, z_2)||p(z_1|z_2)), one sample;
         ``kl`` is the sum of the two KLs."""
-        x = x if isinstance(x, Tensor) else self._images(x)
-        rng = _generator(rng)
+        x = self._batch(x)
+        rng = as_generator(rng, "rng")
         h = self._bottom_up(x)
         mu2, log_var2 = self._split_gaussian(self.posterior_top(h))
         z2, _ = self._reparameterise(mu2, log_var2, rng)
@@ -566,6 +584,7 @@ class HierarchicalVAE(LatentVariableModel):
         return ELBO(reconstruction - kl, reconstruction, kl)
 
     def log_weights(self, x: Tensor, k: int, rng: np.random.Generator) -> Tensor:
+        x, k, rng = self._batch(x), check_count(k, "k"), as_generator(rng, "rng")
         h = self._bottom_up(x)
         mu2, log_var2 = self._split_gaussian(self.posterior_top(h))
         z2, eta2 = self._reparameterise(mu2, log_var2, rng, k)
@@ -580,7 +599,8 @@ class HierarchicalVAE(LatentVariableModel):
 
     def prior_sample(self, n: int, rng: np.random.Generator) -> Tensor:
         """z_2 ~ N(0, I), z_1 ~ p(z_1|z_2); returned as the decoder's input [z_1, t(z_2)]."""
-        z2 = self._noise((n, self.config.top_latent_dim), rng)
+        rng = as_generator(rng, "rng")
+        z2 = self._noise((check_count(n, "n"), self.config.top_latent_dim), rng)
         t = self._top_down(z2)
         mu_p, log_var_p = self._prior_bottom(t)
         z1, _ = self._reparameterise(mu_p, log_var_p, rng)
@@ -589,7 +609,7 @@ class HierarchicalVAE(LatentVariableModel):
     def posterior_code(self, x: Tensor) -> Tensor:
         """[mu_1, t(mu_2)]: z_2 at its posterior mean, then z_1 at its posterior mean given it (mu_1 alone
         without the skip connection)."""
-        h = self._bottom_up(x)
+        h = self._bottom_up(self._batch(x))
         mu2, _ = self._split_gaussian(self.posterior_top(h))
         t = self._top_down(mu2)
         mu_p, log_var_p = self._prior_bottom(t)
@@ -601,4 +621,6 @@ def build_model(config: VAEConfig | dict[str, Any]) -> LatentVariableModel:
     """The VAE a config (or its JSON dict) describes (``scratchgen.models.build_model`` knows every model)."""
     if isinstance(config, dict):
         config = config_from_dict(config)
+    if not isinstance(config, VAEConfig):
+        raise TypeError(f"config must be a VAEConfig or its dict, got {type(config).__name__}")
     return HierarchicalVAE(config) if isinstance(config, HierarchicalVAEConfig) else VAE(config)
