@@ -32,7 +32,6 @@ Training alternates: a D step on every batch, a G step on every ``d_steps``-th o
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,12 +39,24 @@ import numpy as np
 
 import autograd_lite as al
 from autograd_lite import Tensor, nn, ops, optim
+from scratchgen._checks import (
+    as_generator,
+    check_callable,
+    check_choice,
+    check_count,
+    check_fraction,
+    check_nonnegative,
+    check_positive,
+)
 from scratchgen.models.data_config import (  # noqa: F401 (check_points_or_digits: re-exported)
     IMAGE_SHAPE,
     MAX_PIXEL,
     N_PIXELS,
     PointsOrDigitsConfig,
+    as_real_array,
+    check_kind,
     check_points_or_digits,
+    check_sizes,
 )
 from scratchgen.models.networks import ConvDecoder, ConvEncoder, OnDevice
 
@@ -79,37 +90,30 @@ class GANConfig(PointsOrDigitsConfig):
     validation_samples: int = 500
 
     def __post_init__(self) -> None:
-        self.generator_hidden = tuple(int(h) for h in self.generator_hidden)
-        self.discriminator_hidden = tuple(int(h) for h in self.discriminator_hidden)
-        self.betas = tuple(float(b) for b in self.betas)
         check_gan_config(self)
 
 
 def check_gan_config(config: GANConfig) -> None:
-    """Refuse a configuration that cannot build a GAN, naming the field."""
+    """Refuse a configuration that cannot build a GAN, naming the field; integers and the widths are stored as
+    Python ints, the betas as a tuple of floats (the checkpoint's JSON)."""
     from scratchgen.data import TOY_SETS
 
-    if config.data != "digits" and config.data not in TOY_SETS:
-        raise ValueError(f"data must be 'digits' or one of {sorted(TOY_SETS)}, got {config.data!r}")
-    if config.architecture not in ARCHITECTURES:
-        raise ValueError(f"architecture must be one of {ARCHITECTURES}, got {config.architecture!r}")
+    check_kind(config, "gan")
+    check_choice(config.data, "data", ("digits", *sorted(TOY_SETS)))
+    check_choice(config.architecture, "architecture", ARCHITECTURES)
     if config.architecture == "dcgan" and not config.is_image:
         raise ValueError("architecture 'dcgan' is for the digits; the 2-D sets use 'mlp'")
-    if config.loss not in LOSSES:
-        raise ValueError(f"loss must be one of {LOSSES}, got {config.loss!r}")
+    check_choice(config.loss, "loss", LOSSES)
     for name in ("latent_dim", "pack", "d_steps", "validation_samples"):
-        value = getattr(config, name)
-        if not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    if not config.generator_hidden or not config.discriminator_hidden or min(
-            config.generator_hidden + config.discriminator_hidden) < 1:
-        raise ValueError("generator_hidden and discriminator_hidden must be non-empty positive widths")
-    if not (math.isfinite(config.gradient_penalty) and config.gradient_penalty >= 0):
-        raise ValueError(f"gradient_penalty must be a finite number >= 0, got {config.gradient_penalty}")
-    if not config.lr_scale_discriminator > 0:
-        raise ValueError(f"lr_scale_discriminator must be positive, got {config.lr_scale_discriminator}")
-    if len(config.betas) != 2 or not all(0 <= b < 1 for b in config.betas):
-        raise ValueError(f"betas must be two numbers in [0, 1), got {config.betas}")
+        setattr(config, name, check_count(getattr(config, name), name))
+    config.seed = check_count(config.seed, "seed", minimum=0)
+    config.generator_hidden = check_sizes(config.generator_hidden, "generator_hidden")
+    config.discriminator_hidden = check_sizes(config.discriminator_hidden, "discriminator_hidden")
+    check_nonnegative(config.gradient_penalty, "gradient_penalty")
+    check_positive(config.lr_scale_discriminator, "lr_scale_discriminator")
+    if not isinstance(config.betas, (list, tuple)) or len(config.betas) != 2:
+        raise TypeError(f"betas must be two numbers in [0, 1), got {config.betas!r}")
+    config.betas = tuple(check_fraction(b, "betas") for b in config.betas)
 
 
 # ----- the losses (D's logits in, a scalar out) -------------------------------------------------------------
@@ -217,7 +221,10 @@ class GAN(OnDevice, nn.Module):
 
     def __init__(self, config: GANConfig | None = None, **overrides: Any):
         super().__init__()
-        config = config or GANConfig(**overrides)
+        if config is None:
+            config = GANConfig(**overrides)
+        elif not isinstance(config, GANConfig):
+            raise TypeError(f"config must be a GANConfig, got {type(config).__name__}")
         self.config = config
         rng = np.random.default_rng(config.seed)
         self.generator = Generator(config, rng)
@@ -229,9 +236,14 @@ class GAN(OnDevice, nn.Module):
         return check_points_or_digits(x, name, self.config.is_image)
 
     def to_tensor(self, x: np.ndarray) -> Tensor:
-        return self.constant(x)
+        return self.constant(as_real_array(x, "x"))
+
+    def _batch(self, x: Any, name: str) -> Tensor:
+        """Data as a Tensor: a Tensor as is (the training loop's checked batch), anything else checked first."""
+        return x if isinstance(x, Tensor) else self.to_tensor(self.check_data(x, name))
 
     def noise(self, n: int, rng: np.random.Generator) -> Tensor:
+        n, rng = check_count(n, "n"), as_generator(rng, "rng")
         return self.constant(rng.standard_normal((n, self.config.latent_dim)))
 
     # ----- the game -----
@@ -249,6 +261,7 @@ class GAN(OnDevice, nn.Module):
     def discriminator_objective(self, real: Tensor, rng: np.random.Generator) -> Tensor:
         """L_D on a real batch and as many fakes (G fixed), plus the gradient penalty if any."""
         D, c = self.discriminator, self.config
+        real, rng = self._batch(real, "real"), as_generator(rng, "rng")
         with al.no_grad():
             fake = self.generator(self.noise(real.shape[0], rng))
         real_in, fake_in = D.prepare(real), D.prepare(fake)
@@ -261,6 +274,7 @@ class GAN(OnDevice, nn.Module):
     def generator_objective(self, n: int, rng: np.random.Generator) -> Tensor:
         """L_G on n fresh fakes. D is held fixed: its weights get no gradient (and cost no weight GEMMs)."""
         D = self.discriminator
+        n, rng = check_count(n, "n"), as_generator(rng, "rng")
         frozen = list(D.parameters())
         for p in frozen:
             p.requires_grad = False
@@ -273,6 +287,13 @@ class GAN(OnDevice, nn.Module):
     def training_step(self, batch: Tensor, *, rng: np.random.Generator, epoch: float, step: int,
                       optimizers: dict[str, optim.Optimizer], check_loss: Any, grad_clip: float = 0.0) -> float:
         """One D update on this batch; then, every ``d_steps``-th step, one G update. Returns L_D."""
+        batch, rng = self._batch(batch, "batch"), as_generator(rng, "rng")
+        step, grad_clip = check_count(step, "step", minimum=0), check_nonnegative(grad_clip, "grad_clip")
+        check_callable(check_loss, "check_loss")
+        if not isinstance(optimizers, dict) or not all(
+                isinstance(optimizers.get(p), optim.Optimizer) for p in ("discriminator", "generator")):
+            raise TypeError("optimizers must be a dict of an Optimizer for 'discriminator' and one for 'generator' "
+                            f"(see optimizer_groups), got {type(optimizers).__name__}")
         d_loss = self.discriminator_objective(batch, rng)
         value = check_loss(d_loss)
         self._update(d_loss, optimizers["discriminator"], self.discriminator, grad_clip)
@@ -294,8 +315,8 @@ class GAN(OnDevice, nn.Module):
         and the validation points; for the digits the Frechet digit distance to the validation digits."""
         from scratchgen import metrics
 
-        reference = x.numpy() if isinstance(x, Tensor) else np.asarray(x)
-        samples = self.sample(self.config.validation_samples, rng)
+        reference = x.numpy() if isinstance(x, Tensor) else self.check_data(x, "x")
+        samples = self.sample(self.config.validation_samples, as_generator(rng, "rng"))
         if self.config.is_image:
             return metrics.frechet_digit_distance(samples, reference)
         spread = float(np.sqrt(np.mean(np.var(reference, axis=0))))
@@ -304,14 +325,12 @@ class GAN(OnDevice, nn.Module):
     # ----- sampling -----
     def sample(self, n: int, rng: np.random.Generator | int | None = None) -> np.ndarray:
         """x = G(z), z ~ N(0, I): (n, 2) points, or (n, 8, 8) digits on the 0..16 scale (continuous)."""
-        if not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"n must be a positive integer, got {n!r}")
-        rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        n, rng = check_count(n, "n"), as_generator(rng, "rng")
         was_training = self.training
         self.eval()
         try:
             with al.no_grad():
-                x = self.generator(self.noise(int(n), rng)).numpy().astype(np.float64)
+                x = self.generator(self.noise(n, rng)).numpy().astype(np.float64)
         finally:
             self.train(was_training)
         return x.reshape(n, *IMAGE_SHAPE) if self.config.is_image else x
