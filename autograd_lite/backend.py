@@ -31,6 +31,17 @@ _UNSET = object()
 _CUPY: Any = _UNSET
 
 
+def _namespace_of_array(a: Any, name: str) -> ModuleType:
+    cupy = sys.modules.get("cupy")  # only ever set if the user imported CuPy
+    if isinstance(a, (np.ndarray, np.generic, int, float, bool)):
+        return np
+    if cupy is not None and isinstance(a, cupy.ndarray):  # older CuPy has no __array_namespace__
+        return cupy
+    if hasattr(a, "__array_namespace__"):
+        return a.__array_namespace__()
+    raise TypeError(f"{name} must be an array (NumPy, CuPy or array-API) or a number, got {type(a).__name__}")
+
+
 def array_namespace(*arrays: Any) -> ModuleType:
     """The array module of ``arrays`` (numpy for NumPy arrays and scalars).
 
@@ -38,15 +49,7 @@ def array_namespace(*arrays: Any) -> ModuleType:
     """
     namespace = None
     for a in arrays:
-        cupy = sys.modules.get("cupy")  # only ever set if the user imported CuPy
-        if isinstance(a, (np.ndarray, np.generic, int, float, bool)) or a is None:
-            xp = np
-        elif cupy is not None and isinstance(a, cupy.ndarray):  # older CuPy has no __array_namespace__
-            xp = cupy
-        elif hasattr(a, "__array_namespace__"):
-            xp = a.__array_namespace__()
-        else:
-            raise TypeError(f"expected an array, got {type(a).__name__}")
+        xp = _namespace_of_array(a, "arrays")
         if namespace is None:
             namespace = xp
         elif xp is not namespace:
@@ -99,7 +102,8 @@ def device_of(a: Any) -> str:
     cupy = sys.modules.get("cupy")
     if cupy is not None and isinstance(a, cupy.ndarray):
         return "cuda"
-    return array_namespace(a).__name__
+    xp = _namespace_of_array(a, "a")
+    return "cpu" if xp is np else xp.__name__  # a Python number is host data
 
 
 def to_device(a: Any, device: str) -> Any:
@@ -109,7 +113,7 @@ def to_device(a: Any, device: str) -> Any:
     ``numpy.random.Generator``) is the same numbers on every device.
     """
     xp = namespace_of(device)
-    if device_of(a) == device:
+    if device_of(a) == device and not isinstance(a, int | float | bool):
         return a
     cupy = sys.modules.get("cupy")
     if cupy is not None and isinstance(a, cupy.ndarray):
@@ -120,34 +124,51 @@ def to_device(a: Any, device: str) -> Any:
 
 
 def dtype_name(dtype: Any) -> str:
-    """'float32', 'float64', ... for a NumPy dtype, a namespace's dtype object or a name."""
-    try:
-        return np.dtype(dtype).name
-    except TypeError:  # a non-NumPy namespace's dtype object (array_api_strict.float32 prints as its name)
-        name = str(dtype).rsplit(".", 1)[-1]
-        np.dtype(name)  # a name NumPy knows, or a TypeError
-        return name
+    """'float32', 'float64', ... for a NumPy dtype, a namespace's dtype object or a name.
+
+    None is refused: NumPy would read it as float64."""
+    if dtype is not None:
+        try:
+            return np.dtype(dtype).name
+        except (TypeError, ValueError):  # a non-NumPy namespace's dtype (array_api_strict.float32 prints as its name)
+            name = str(dtype).rsplit(".", 1)[-1]
+            try:
+                return np.dtype(name).name
+            except (TypeError, ValueError):
+                pass
+    return _not_a_dtype(dtype)
+
+
+def _not_a_dtype(dtype: Any) -> str:
+    raise TypeError(f"dtype must be a dtype (np.float32, 'float64', a namespace's dtype), got {dtype!r}")
 
 
 def namespace_dtype(xp: ModuleType, dtype: Any) -> Any:
     """``dtype`` (any spelling) as namespace ``xp``'s own dtype object."""
-    return getattr(xp, dtype_name(dtype))
+    if not isinstance(xp, ModuleType):
+        raise TypeError(f"xp must be an array namespace (a module such as numpy), got {type(xp).__name__}")
+    name = dtype_name(dtype)
+    found = getattr(xp, name, None)
+    if found is None:
+        raise TypeError(f"dtype {name} is not a dtype of the array namespace xp ({xp.__name__})")
+    return found
 
 
 def astype(a: Any, dtype: Any) -> Any:
     """Array ``a`` (any namespace) cast to ``dtype`` (any spelling), in its own namespace."""
-    xp = array_namespace(a)
-    return xp.astype(a, namespace_dtype(xp, dtype))
+    xp = _namespace_of_array(a, "a")
+    return xp.astype(xp.asarray(a), namespace_dtype(xp, dtype))
 
 
 def copy(a: Any) -> Any:
     """A copy of array ``a`` in its own namespace (``a.copy()`` is NumPy's, not the standard's)."""
-    return array_namespace(a).asarray(a, copy=True)
+    return _namespace_of_array(a, "a").asarray(a, copy=True)
 
 
 def is_floating(a: Any) -> bool:
     """Whether array ``a`` (any namespace) holds real floating-point numbers."""
-    return np.dtype(dtype_name(a.dtype)).kind == "f"
+    _namespace_of_array(a, "a")
+    return np.dtype(dtype_name(np.asarray(a).dtype if isinstance(a, int | float | bool) else a.dtype)).kind == "f"
 
 
 def cuda_available() -> bool:

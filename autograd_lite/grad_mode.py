@@ -5,6 +5,8 @@ import functools
 from collections.abc import Callable
 from contextlib import ContextDecorator
 
+import numpy as np
+
 
 class _GradMode:
     enabled = True
@@ -15,6 +17,8 @@ def is_grad_enabled() -> bool:
 
 
 def set_grad_enabled(mode: bool) -> None:
+    if not isinstance(mode, bool | np.bool_):  # bool(mode) would take "no" as True
+        raise TypeError(f"mode must be True or False, got {mode!r}")
     _GradMode.enabled = bool(mode)
 
 
@@ -30,7 +34,7 @@ class _SetGradMode(ContextDecorator):
         if func is None:
             return super().__new__(cls)
         if not callable(func):
-            raise TypeError(f"{cls.__name__}() takes no arguments (or a function to decorate), got {func!r}")
+            raise TypeError(f"{cls.__name__}(func): func must be a function to decorate (or nothing), got {func!r}")
         return cls()(func)  # bare @no_grad: Python passed the function itself
 
     def __enter__(self):

@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from autograd_lite import backend
 from autograd_lite.ops import concat, reshape
-from autograd_lite.tensor import Tensor, grad
+from autograd_lite.tensor import Tensor, check_count, check_data, check_flag, check_nonnegative, check_positive, grad
 
 
 class GradcheckError(AssertionError):
@@ -26,6 +27,15 @@ class GradcheckError(AssertionError):
 def _flat_output(out: Any) -> Tensor:
     outs = [out] if isinstance(out, Tensor) else [o for o in out if o is not None]
     return outs[0].reshape(-1) if len(outs) == 1 else concat([o.reshape(-1) for o in outs])
+
+
+def _check_function_and_inputs(fn: Any, inputs: Any) -> None:
+    if not callable(fn):
+        raise TypeError(f"fn must be a function of Tensors, got {type(fn).__name__}")
+    if not isinstance(inputs, list | tuple):
+        raise TypeError(f"inputs must be a list or tuple of arrays or Tensors, got {type(inputs).__name__}")
+    for i, x in enumerate(inputs):
+        check_data(x, f"inputs[{i}]")
 
 
 def gradcheck(
@@ -47,7 +57,14 @@ def gradcheck(
     ``max_elementwise`` elements are checked along ``n_directions`` random directions instead of element by
     element.
     """
-    rng = np.random.default_rng(seed)
+    _check_function_and_inputs(fn, inputs)
+    eps, atol, rtol = check_positive(eps, "eps"), check_nonnegative(atol, "atol"), check_nonnegative(rtol, "rtol")
+    max_elementwise = check_count(max_elementwise, "max_elementwise", minimum=0)
+    n_directions = check_count(n_directions, "n_directions")
+    raise_exception = check_flag(raise_exception, "raise_exception")
+    if device is not None:
+        backend.namespace_of(device)  # a known device, before any work
+    rng = np.random.default_rng(check_count(seed, "seed", minimum=0))
     arrays = [np.array(x.numpy() if isinstance(x, Tensor) else x, dtype=np.float64) for x in inputs]
     leaves = [Tensor(a, requires_grad=True, device=device) for a in arrays]
     out = _flat_output(fn(*leaves))
@@ -97,7 +114,8 @@ def gradcheck(
 def gradgradcheck(fn: Callable[..., Any], inputs: Sequence[Any], seed: int = 0, **options: Any) -> bool:
     """Check second derivatives: the gradient of ``sum(w * fn(x))`` (built with create_graph=True)
     must itself pass :func:`gradcheck`."""
-    rng = np.random.default_rng(seed + 1)
+    _check_function_and_inputs(fn, inputs)
+    rng = np.random.default_rng(check_count(seed, "seed", minimum=0) + 1)
     weights: list[Tensor] = []
 
     def first_gradient(*xs: Tensor) -> Tensor:

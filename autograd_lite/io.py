@@ -14,6 +14,7 @@ import tempfile
 import tokenize
 import zipfile
 import zlib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -47,17 +48,59 @@ def _flatten(state: dict[str, Any], prefix: str = "") -> dict[str, np.ndarray]:
     return flat
 
 
+def _check_path(path: Any) -> Path:
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    return Path(path)
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where the platform tells (Linux's /proc); elsewhere
+    set and restored at once (process-wide for that instant, as every umask query on those systems)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _fsync_directory(folder: Path) -> None:
+    """Make the rename itself durable (best effort: some platforms and file systems cannot fsync a folder)."""
+    if not hasattr(os, "O_DIRECTORY"):  # Windows cannot open a folder
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def save(state: dict[str, Any], path: str | os.PathLike) -> None:
-    """Write ``state`` to ``path`` (.npz) atomically."""
-    if not isinstance(state, dict):
-        raise TypeError(f"save expects a dict (e.g. model.state_dict()), got {type(state).__name__}")
+    """Write ``state`` to ``path`` (.npz) atomically; the file's permissions follow the umask, like any new file."""
+    if not isinstance(state, Mapping):
+        raise TypeError(f"save: state must be a dict (e.g. model.state_dict()), got {type(state).__name__}")
+    path = _check_path(path)
     flat = _flatten(state)
     flat[FORMAT_KEY] = np.array(FORMAT_VERSION)  # last: a central directory cut short loses it first
-    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
+            mode = 0o666 & ~_umask()  # mkstemp makes the file 0600, which the rename would keep
+            if hasattr(os, "fchmod"):
+                os.fchmod(f.fileno(), mode)
+            else:
+                os.chmod(tmp, mode)
             _write_npz(f, flat)
             f.flush()
             os.fsync(f.fileno())
@@ -66,6 +109,7 @@ def save(state: dict[str, Any], path: str | os.PathLike) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+    _fsync_directory(path.parent)
 
 
 def _write_npz(f: Any, flat: dict[str, np.ndarray]) -> None:
@@ -86,7 +130,7 @@ def load(path: str | os.PathLike, device: str | None = None) -> dict[str, Any]:
     """
     if device is not None:
         backend.namespace_of(device)  # a known, usable device, checked before the file is read
-    path = Path(path)
+    path = _check_path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such checkpoint: {path}")
     with open(path, "rb") as f:  # outside the corruption handling: a permission error stays an OSError

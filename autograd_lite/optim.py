@@ -7,7 +7,7 @@ The updates run in place on the parameters' arrays, through fused numba loops fo
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -15,7 +15,27 @@ import numpy as np
 
 from autograd_lite import backend, kernels
 from autograd_lite.nn.module import Module
-from autograd_lite.tensor import Tensor
+from autograd_lite.tensor import Tensor, check_flag, check_fraction, check_nonnegative, check_positive
+
+
+def _tensors(params: Any, name: str = "params") -> list[Tensor]:
+    """``params`` (a Module, one Tensor or an iterable of Tensors) as a list of Tensors."""
+    if isinstance(params, Module):
+        return list(params.parameters())
+    if isinstance(params, Tensor):
+        return [params]
+    if isinstance(params, str | bytes | Mapping | np.ndarray) or not isinstance(params, Iterable):
+        raise TypeError(f"{name} must be Tensors (e.g. model.parameters()), got {type(params).__name__}")
+    params = list(params)
+    for i, p in enumerate(params):
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{name} must be Tensors (e.g. model.parameters()), got {type(p).__name__} at {i}")
+    return params
+
+
+def _check_state(state: Any) -> None:
+    if not isinstance(state, Mapping):
+        raise TypeError(f"state must be a dict (from state_dict()), got {type(state).__name__}")
 
 
 def _use_numba(*arrays: Any) -> bool:
@@ -27,15 +47,13 @@ class Optimizer:
     """Holds the parameters and per-parameter state; subclasses define ``_update(i, param, grad)``."""
 
     def __init__(self, params: Iterable[Tensor], lr: float):
-        self.params = list(params)
+        self.params = _tensors(params)
         if not self.params:
-            raise ValueError("optimizer got an empty parameter list")
-        for p in self.params:
-            if not isinstance(p, Tensor) or not p.requires_grad:
-                raise TypeError("optimizer parameters must be Tensors with requires_grad=True")
-        if not lr > 0:
-            raise ValueError(f"learning rate must be positive, got {lr}")
-        self.lr = lr
+            raise ValueError("params is empty: the optimizer got no parameters (an exhausted generator?)")
+        for i, p in enumerate(self.params):
+            if not p.requires_grad:
+                raise TypeError(f"params must require grad (nn.Parameter or requires_grad=True), {i} does not")
+        self.lr = check_positive(lr, "lr")
         self.step_count = 0
         self.param_steps = [0] * len(self.params)  # updates each parameter has had (Adam's t is per parameter)
         self.state: list[dict[str, Any]] = [{} for _ in self.params]
@@ -71,6 +89,7 @@ class Optimizer:
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        _check_state(state)
         self.step_count = int(state["step_count"])
         self.lr = float(state["lr"])
         self.param_steps = [int(n) for n in state.get("param_steps", [self.step_count] * len(self.params))]
@@ -94,9 +113,9 @@ class SGD(Optimizer):
     def __init__(self, params: Iterable[Tensor], lr: float, momentum: float = 0.0, weight_decay: float = 0.0,
                  nesterov: bool = False):
         super().__init__(params, lr)
-        if momentum < 0 or weight_decay < 0:
-            raise ValueError(f"momentum and weight_decay must be >= 0, got {momentum}, {weight_decay}")
-        if nesterov and momentum == 0:
+        momentum = check_nonnegative(momentum, "momentum")
+        weight_decay = check_nonnegative(weight_decay, "weight_decay")
+        if check_flag(nesterov, "nesterov") and momentum == 0:
             raise ValueError("nesterov momentum needs momentum > 0")
         self.momentum, self.weight_decay, self.nesterov = momentum, weight_decay, nesterov
 
@@ -126,11 +145,11 @@ class Adam(Optimizer):
     def __init__(self, params: Iterable[Tensor], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0):
         super().__init__(params, lr)
-        if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
-            raise ValueError(f"betas must be in [0, 1), got {betas}")
-        if eps <= 0 or weight_decay < 0:
-            raise ValueError(f"eps must be > 0 and weight_decay >= 0, got {eps}, {weight_decay}")
-        self.betas, self.eps, self.weight_decay = betas, eps, weight_decay
+        if not isinstance(betas, tuple | list) or len(betas) != 2:
+            raise TypeError(f"betas must be a pair of numbers in [0, 1), got {betas!r}")
+        betas = (check_fraction(betas[0], "betas[0]"), check_fraction(betas[1], "betas[1]"))
+        self.betas, self.eps = betas, check_positive(eps, "eps")
+        self.weight_decay = check_nonnegative(weight_decay, "weight_decay")
 
     def _update(self, i: int, param: Any, grad: Any) -> None:
         beta1, beta2 = self.betas
@@ -177,9 +196,8 @@ def clip_grad_norm_(params: Iterable[Tensor], max_norm: float) -> float:
     """Scale all gradients by min(1, max_norm / ||g||) where ||g|| is the norm of all of them together.
 
     Returns ||g|| before clipping (inf or NaN when a gradient is; nothing is scaled then)."""
-    if max_norm <= 0:
-        raise ValueError(f"max_norm must be positive, got {max_norm}")
-    params = [p for p in params if p.grad is not None]
+    max_norm = check_positive(max_norm, "max_norm")
+    params = [p for p in _tensors(params) if p.grad is not None]
     if not params:
         return 0.0
     total = math.sqrt(sum(_squared_sum(p.grad.data) for p in params))
@@ -201,11 +219,11 @@ class EMA:
     """
 
     def __init__(self, params: Module | Iterable[Tensor], decay: float = 0.999, warmup: bool = False):
-        if not 0 <= decay < 1:
-            raise ValueError(f"decay must be in [0, 1), got {decay}")
-        self.params = list(params.parameters() if isinstance(params, Module) else params)
-        self.decay = decay
-        self.warmup = bool(warmup)
+        self.decay = check_fraction(decay, "decay")
+        self.warmup = check_flag(warmup, "warmup")
+        self.params = _tensors(params)
+        if not self.params:
+            raise ValueError("params is empty: nothing to average (an exhausted generator?)")
         self.shadow = [backend.copy(p.data) for p in self.params]
         self.num_updates = 0
 
@@ -225,9 +243,10 @@ class EMA:
 
     def copy_to(self, params: Module | Iterable[Tensor] | None = None) -> None:
         """Write the averages into ``params`` (by default the tracked parameters)."""
-        targets = self.params if params is None else list(
-            params.parameters() if isinstance(params, Module) else params)
-        for avg, p in zip(self.shadow, targets, strict=True):
+        targets = self.params if params is None else _tensors(params)
+        if len(targets) != len(self.shadow):
+            raise ValueError(f"params has {len(targets)} tensors, the average {len(self.shadow)}")
+        for avg, p in zip(self.shadow, targets):
             p.data = backend.copy(avg)
 
     @contextmanager
@@ -249,6 +268,7 @@ class EMA:
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        _check_state(state)
         for i, p in enumerate(self.params):
             saved = np.asarray(state[f"shadow.{i}"])
             if saved.shape != p.shape:

@@ -13,6 +13,7 @@ input Tensors). ``backward()`` is the whole algorithm:
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -30,10 +31,7 @@ class _Defaults:
 
 def set_default_dtype(dtype: Any) -> None:
     """The dtype given to Python numbers, lists and integer arrays (float32 unless changed)."""
-    dtype = np.dtype(dtype)
-    if dtype.name not in _FLOAT_KINDS:
-        raise TypeError(f"default dtype must be float32 or float64, got {dtype}")
-    _Defaults.dtype = dtype
+    _Defaults.dtype = check_float_dtype(dtype, "dtype")
 
 
 def get_default_dtype() -> np.dtype:
@@ -53,7 +51,10 @@ def _is_real_data(x: Any) -> bool:
     if isinstance(x, np.ndarray | np.generic):
         return x.dtype.kind in _REAL_KINDS
     if isinstance(x, list | tuple):
-        return np.asarray(x).dtype.kind in _REAL_KINDS  # [1, None] is dtype object, [1, "a"] a string
+        try:
+            return np.asarray(x).dtype.kind in _REAL_KINDS  # [1, None] is dtype object, [1, "a"] a string
+        except ValueError:  # ragged nesting
+            return False
     if hasattr(x, "__array_namespace__") or hasattr(x, "__cuda_array_interface__"):  # CuPy, array_api_strict
         try:
             return np.dtype(backend.dtype_name(x.dtype)).kind in _REAL_KINDS
@@ -78,6 +79,102 @@ def check_operand(other: Any, symbol: str, reflected: bool = False) -> None:
     name = type(other).__name__ + (f" of dtype {other.dtype}" if hasattr(other, "dtype") else "")
     left, right = ("Tensor", name)[:: -1 if reflected else 1]
     raise TypeError(f"unsupported operand type(s) for {symbol}: '{left}' and '{right}' (expected {_EXPECTED})")
+
+
+def _describe(value: Any) -> str:
+    return type(value).__name__ + (f" of dtype {value.dtype}" if hasattr(value, "dtype") else "")
+
+
+def check_data(value: Any, name: str) -> None:
+    """TypeError naming ``name`` unless ``value`` is real-number data (what a Tensor can be made of).
+
+    The door of every op: without it None becomes NaN and a dict fails deep inside NumPy."""
+    if type(value) in _PLAIN_OPERANDS or _is_real_data(value):
+        return
+    raise TypeError(f"{name} must be {_EXPECTED}, got {_describe(value)}")
+
+
+# ----- argument checks at the door: each names the argument and says what it must be -----
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+
+
+def check_count(value: Any, name: str, minimum: int = 1) -> int:
+    """An integer >= ``minimum`` (True is not a count, 2.0 is not an integer)."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r} ({type(value).__name__})")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_number(value: Any, name: str, finite: bool = True) -> float:
+    """A real number (finite unless ``finite=False``; NaN never)."""
+    if not _is_number(value):
+        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
+    if math.isnan(value) or (finite and math.isinf(value)):
+        raise ValueError(f"{name} must be a {'finite' if finite else 'real'} number, got {value}")
+    return float(value)
+
+
+def check_positive(value: Any, name: str) -> float:
+    value = check_number(value, name)
+    if value <= 0:
+        raise ValueError(f"{name} must be positive, got {value}")
+    return value
+
+
+def check_nonnegative(value: Any, name: str) -> float:
+    value = check_number(value, name)
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return value
+
+
+def check_fraction(value: Any, name: str) -> float:
+    """A number in [0, 1) (a dropout rate, a decay, a beta)."""
+    value = check_number(value, name)
+    if not 0 <= value < 1:
+        raise ValueError(f"{name} must be in [0, 1), got {value}")
+    return value
+
+
+def check_flag(value: Any, name: str) -> bool:
+    """True or False: a string such as "no" would otherwise count as True."""
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
+    return bool(value)
+
+
+def check_choice(value: Any, name: str, choices: Sequence[str]) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+    return value
+
+
+def check_float_dtype(dtype: Any, name: str) -> np.dtype:
+    """float32 or float64, in any spelling (NumPy's, a namespace's dtype object, a name); None is refused
+    (NumPy would read it as float64)."""
+    try:
+        parsed = np.dtype(backend.dtype_name(dtype))
+    except (TypeError, ValueError):
+        parsed = None
+    if parsed is None or parsed.name not in _FLOAT_KINDS:
+        raise TypeError(f"{name} must be float32 or float64, got {dtype!r}")
+    return parsed
+
+
+def parse_target(target: Any, name: str = "target") -> tuple[str | None, np.dtype | None]:
+    """What ``.to(target)`` means: (a device, None) for a device name, (None, a dtype) for float32/float64."""
+    if isinstance(target, str) and target in backend.DEVICES:
+        return target, None
+    try:
+        return None, check_float_dtype(target, name)
+    except TypeError:
+        raise TypeError(
+            f"{name} must be a device ({', '.join(map(repr, backend.DEVICES))}) or a float dtype (float32, float64), "
+            f"got {target!r}"
+        ) from None
 
 
 def _as_float_array(data: Any, dtype: Any = None, device: str | None = None) -> Any:
@@ -142,7 +239,7 @@ class Tensor:
                  device: str | None = None):
         self.data = _as_float_array(data, dtype, device)
         self.grad: Tensor | None = None
-        self.requires_grad = bool(requires_grad)
+        self.requires_grad = check_flag(requires_grad, "requires_grad")
         self.creator = None
         self.name = name
         self._retains_grad = False
@@ -229,7 +326,7 @@ class Tensor:
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if not self.is_leaf:
             raise RuntimeError("requires_grad_ can only change leaf tensors; use detach() first")
-        self.requires_grad = requires_grad
+        self.requires_grad = check_flag(requires_grad, "requires_grad")
         return self
 
     def retain_grad(self) -> None:
@@ -242,11 +339,12 @@ class Tensor:
     def to(self, target: Any) -> Tensor:
         """``to('cpu'|'cuda'|'array_api_strict')`` moves the data (a new leaf); ``to(np.float64)`` casts
         (differentiable)."""
-        if isinstance(target, str) and target in backend.DEVICES:
-            moved = Tensor._from_array(backend.to_device(self.data, target))
+        device, dtype = parse_target(target)
+        if device is not None:
+            moved = Tensor._from_array(backend.to_device(self.data, device))
             moved.requires_grad = self.requires_grad
             return moved
-        return self.astype(target)
+        return self.astype(dtype)
 
     def zero_grad(self) -> None:
         self.grad = None
@@ -266,7 +364,9 @@ class Tensor:
                 "backward() on a tensor that does not require grad: no input of the computation "
                 "had requires_grad=True (or it ran under no_grad())"
             )
-        run_backward([self], [grad], retain_graph, create_graph, capture=None)
+        retain_graph = None if retain_graph is None else check_flag(retain_graph, "retain_graph")
+        run_backward([self], [grad], retain_graph, check_flag(create_graph, "create_graph"), capture=None,
+                     grad_names=["grad"])
 
     # ----- operators (the ops themselves live in autograd_lite.ops) -----
     def __add__(self, other: Any) -> Tensor:
@@ -393,7 +493,7 @@ def _topological_order(roots: Iterable[Tensor]) -> list:
     return postorder
 
 
-def _seed_gradient(root: Tensor, grad: Any) -> Tensor:
+def _seed_gradient(root: Tensor, grad: Any, name: str) -> Tensor:
     if grad is None:
         if root.size != 1:
             raise RuntimeError(
@@ -401,9 +501,11 @@ def _seed_gradient(root: Tensor, grad: Any) -> Tensor:
                 "(the weights of the outputs, same shape)"
             )
         return Tensor._from_array(backend.array_namespace(root.data).ones_like(root.data))
-    grad = grad if isinstance(grad, Tensor) else Tensor(grad, dtype=root.dtype)
+    if not isinstance(grad, Tensor):
+        check_data(grad, name)
+        grad = Tensor(grad, dtype=root.dtype, device=root.device)
     if grad.shape != root.shape:
-        raise ValueError(f"grad has shape {grad.shape}, expected the output's shape {root.shape}")
+        raise ValueError(f"{name} has shape {grad.shape}, expected the output's shape {root.shape}")
     return grad
 
 
@@ -413,6 +515,7 @@ def run_backward(
     retain_graph: bool | None,
     create_graph: bool,
     capture: Sequence[Tensor] | None,
+    grad_names: Sequence[str] | None = None,
 ) -> list[Tensor | None] | None:
     """The chain rule over the graph below ``roots``.
 
@@ -437,8 +540,9 @@ def run_backward(
     _GradMode.enabled = create_graph
     try:
         output_grads: dict[Any, Tensor] = {}  # op -> dL/d(its output), summed over uses
-        for root, grad in zip(roots, grads):
-            g = _seed_gradient(root, grad)
+        names = grad_names or [f"grads[{i}]" for i in range(len(roots))]
+        for root, grad, name in zip(roots, grads, names):
+            g = _seed_gradient(root, grad, name)
             if root.creator is not None:
                 fn = root.creator
                 output_grads[fn] = g if fn not in output_grads else output_grads[fn] + g
@@ -486,10 +590,19 @@ def grad(
 ) -> list[Tensor]:
     """d(outputs)/d(inputs) as a list of Tensors, without touching any ``.grad`` (PyTorch's
     ``torch.autograd.grad``). With ``create_graph=True`` the result can be differentiated again."""
-    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    outputs = _tensor_list(outputs, "outputs")
+    inputs = _tensor_list(inputs, "inputs")
     if grad_outputs is None or isinstance(grad_outputs, Tensor | np.ndarray):
         grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    elif isinstance(grad_outputs, list | tuple):
+        grad_outputs = list(grad_outputs)
+    else:
+        raise TypeError(
+            f"grad_outputs must be a Tensor, an array, a list of them or None, got {_describe(grad_outputs)}"
+        )
+    retain_graph = None if retain_graph is None else check_flag(retain_graph, "retain_graph")
+    create_graph = check_flag(create_graph, "create_graph")
+    allow_unused = check_flag(allow_unused, "allow_unused")
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
     for i, out in enumerate(outputs):
@@ -498,7 +611,8 @@ def grad(
     for i, x in enumerate(inputs):
         if not x.requires_grad:
             raise RuntimeError(f"inputs[{i}] does not require grad")
-    grads = run_backward(outputs, grad_outputs, retain_graph, create_graph, capture=inputs)
+    names = ["grad_outputs"] if len(outputs) == 1 else [f"grad_outputs[{i}]" for i in range(len(outputs))]
+    grads = run_backward(outputs, grad_outputs, retain_graph, create_graph, capture=inputs, grad_names=names)
     for i, g in enumerate(grads):
         if g is None:
             if not allow_unused:
@@ -507,6 +621,15 @@ def grad(
                     "to get None for it"
                 )
     return grads
+
+
+def _tensor_list(value: Any, name: str) -> list[Tensor]:
+    """A Tensor or a list/tuple of Tensors, as a list."""
+    if isinstance(value, Tensor):
+        return [value]
+    if isinstance(value, list | tuple) and value and all(isinstance(t, Tensor) for t in value):
+        return list(value)
+    raise TypeError(f"{name} must be a Tensor or a non-empty list of Tensors, got {_describe(value)}")
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: str | None = None) -> Tensor:

@@ -45,6 +45,7 @@ from autograd_lite.kernels.geometry import (
     check_rank4,
     conv_output_size,
     pair,
+    pool_window,
     transposed_output_size,
 )
 
@@ -373,14 +374,7 @@ def _pool_geometry(
     x_shape: tuple[int, ...], kernel_size: IntOrPair, stride: IntOrPair | None, padding: IntOrPair
 ) -> tuple[Pair, Pair, Pair, Pair]:
     check_rank4(x_shape, "input", "(N, C, H, W)")
-    kernel_hw = pair(kernel_size, "kernel_size")
-    stride = kernel_hw if stride is None else pair(stride, "stride")
-    padding = pair(padding, "padding")
-    check_geometry(stride, padding)
-    if min(kernel_hw) < 1:
-        raise ValueError(f"kernel_size must be >= 1, got {kernel_hw}")
-    if padding[0] > kernel_hw[0] // 2 or padding[1] > kernel_hw[1] // 2:
-        raise ValueError(f"padding {padding} must be at most half the kernel size {kernel_hw}")
+    kernel_hw, stride, padding = pool_window(kernel_size, stride, padding)
     out_hw = conv_output_size(x_shape[2:], kernel_hw, stride, padding, (1, 1))
     return kernel_hw, stride, padding, out_hw
 
@@ -468,7 +462,8 @@ def avg_pool2d_scatter(
 
 
 # ------------------------------------------------------------------------------------------------ upsampling
-def _scale_pair(scale_factor: IntOrPair | float) -> Pair:
+def check_scale_factor(scale_factor: IntOrPair | float) -> Pair:
+    """An upsampling factor as a pair of positive ints (2.0 counts as 2)."""
     if isinstance(scale_factor, float) and scale_factor.is_integer():  # Upsample(scale_factor=2.0)
         scale_factor = int(scale_factor)
     scale = pair(scale_factor, "scale_factor")
@@ -480,13 +475,13 @@ def _scale_pair(scale_factor: IntOrPair | float) -> Pair:
 def upsample_nearest2d_forward(x: Array, scale_factor: IntOrPair) -> Array:
     """y[n, c, i, j] = x[n, c, i // sh, j // sw]. NumPy does this at memory speed; no numba kernel needed."""
     check_rank4(tuple(x.shape), "input", "(N, C, H, W)")
-    return generic.upsample_nearest2d_forward(x, _scale_pair(scale_factor))
+    return generic.upsample_nearest2d_forward(x, check_scale_factor(scale_factor))
 
 
 def upsample_nearest2d_backward(grad_out: Array, scale_factor: IntOrPair) -> Array:
     """dL/dx[n, c, i, j] = sum of grad_out over the sh x sw block that pixel (i, j) was copied to."""
     check_rank4(tuple(grad_out.shape), "grad_out", "(N, C, H, W)")
-    scale = _scale_pair(scale_factor)
+    scale = check_scale_factor(scale_factor)
     if grad_out.shape[2] % scale[0] or grad_out.shape[3] % scale[1]:
         raise ValueError(f"grad_out shape {tuple(grad_out.shape)} is not a multiple of scale {scale}")
     return generic.upsample_nearest2d_backward(grad_out, scale)

@@ -39,6 +39,28 @@ def check_geometry(stride: Pair, padding: Pair, dilation: Pair = (1, 1)) -> None
         raise ValueError(f"dilation must be >= 1, got {dilation}")
 
 
+def conv_geometry(stride: int | Sequence[int], padding: int | Sequence[int],
+                  dilation: int | Sequence[int] = 1) -> tuple[Pair, Pair, Pair]:
+    """A convolution's stride, padding and dilation as checked pairs."""
+    pairs = pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation")
+    check_geometry(*pairs)
+    return pairs
+
+
+def pool_window(kernel_size: int | Sequence[int], stride: int | Sequence[int] | None,
+                padding: int | Sequence[int]) -> tuple[Pair, Pair, Pair]:
+    """A pooling window's kernel size, stride (the kernel size when None) and padding as checked pairs."""
+    kernel_hw = pair(kernel_size, "kernel_size")
+    stride_hw = kernel_hw if stride is None else pair(stride, "stride")
+    padding_hw = pair(padding, "padding")
+    check_geometry(stride_hw, padding_hw)
+    if min(kernel_hw) < 1:
+        raise ValueError(f"kernel_size must be >= 1, got {kernel_hw}")
+    if padding_hw[0] > kernel_hw[0] // 2 or padding_hw[1] > kernel_hw[1] // 2:
+        raise ValueError(f"padding {padding_hw} must be at most half the kernel size {kernel_hw}")
+    return kernel_hw, stride_hw, padding_hw
+
+
 def check_rank4(shape: tuple[int, ...], name: str, what: str) -> None:
     if len(shape) != 4:
         raise ValueError(f"{name} must be 4-D {what}, got shape {tuple(shape)}")

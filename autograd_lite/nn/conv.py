@@ -7,29 +7,42 @@ weight stored as (C_in, C_out, kH, kW)).
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from autograd_lite import backend
-from autograd_lite.kernels.geometry import pair
+from autograd_lite import kernels
+from autograd_lite.kernels.geometry import conv_geometry, pair, pool_window
 from autograd_lite.nn import init
 from autograd_lite.nn.module import Module, Parameter
 from autograd_lite.ops import conv as conv_ops
-from autograd_lite.tensor import Tensor, get_default_dtype
+from autograd_lite.tensor import Tensor, check_choice, check_flag, check_float_dtype, get_default_dtype
 
 IntOrPair = int | Sequence[int]
 
 
 def _uniform_parameter(shape: tuple[int, ...], bound: float, rng: np.random.Generator, dtype: Any) -> Parameter:
-    parameter = Parameter(np.zeros(shape, dtype=backend.dtype_name(dtype or get_default_dtype())))
-    return init.uniform_(parameter, -bound, bound, rng)
+    dtype = get_default_dtype() if dtype is None else check_float_dtype(dtype, "dtype")
+    return init.uniform_(Parameter(np.zeros(shape, dtype=dtype)), -bound, bound, rng)
 
 
 def _check_channels(in_channels: int, out_channels: int, layer: str) -> None:
+    for value, name in ((in_channels, "in_channels"), (out_channels, "out_channels")):
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool | np.bool_):
+            raise TypeError(f"{layer}: {name} must be an integer, got {value!r} ({type(value).__name__})")
     if in_channels <= 0 or out_channels <= 0:
-        raise ValueError(f"{layer} needs positive channel counts, got in={in_channels}, out={out_channels}")
+        raise ValueError(
+            f"{layer} needs positive channel counts, got in_channels={in_channels}, out_channels={out_channels}"
+        )
+
+
+def _kernel_size(kernel_size: IntOrPair) -> tuple[int, int]:
+    kernel_hw = pair(kernel_size, "kernel_size")
+    if min(kernel_hw) < 1:
+        raise ValueError(f"kernel_size must be >= 1, got {kernel_size!r}")
+    return kernel_hw
 
 
 class Conv2d(Module):
@@ -42,9 +55,11 @@ class Conv2d(Module):
     ):
         super().__init__()
         _check_channels(in_channels, out_channels, "Conv2d")
+        self.kernel_size = _kernel_size(kernel_size)
+        conv_geometry(stride, padding, dilation)  # checked here, not at the first forward
+        bias = check_flag(bias, "bias")
         rng = init.as_generator(rng)
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = pair(kernel_size, "kernel_size")
         self.stride, self.padding, self.dilation = stride, padding, dilation
         bound = 1.0 / math.sqrt(in_channels * self.kernel_size[0] * self.kernel_size[1])
         self.weight = _uniform_parameter((out_channels, in_channels, *self.kernel_size), bound, rng, dtype)
@@ -71,9 +86,14 @@ class ConvTranspose2d(Module):
     ):
         super().__init__()
         _check_channels(in_channels, out_channels, "ConvTranspose2d")
+        self.kernel_size = _kernel_size(kernel_size)
+        stride_hw = conv_geometry(stride, padding, dilation)[0]
+        output_padding_hw = pair(output_padding, "output_padding")
+        if not all(0 <= p < s for p, s in zip(output_padding_hw, stride_hw)):
+            raise ValueError(f"output_padding {output_padding_hw} must be >= 0 and smaller than stride {stride_hw}")
+        bias = check_flag(bias, "bias")
         rng = init.as_generator(rng)
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = pair(kernel_size, "kernel_size")
         self.stride, self.padding, self.output_padding, self.dilation = stride, padding, output_padding, dilation
         bound = 1.0 / math.sqrt(out_channels * self.kernel_size[0] * self.kernel_size[1])
         self.weight = _uniform_parameter((in_channels, out_channels, *self.kernel_size), bound, rng, dtype)
@@ -96,6 +116,7 @@ class MaxPool2d(Module):
 
     def __init__(self, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0):
         super().__init__()
+        pool_window(kernel_size, stride, padding)
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
 
     def forward(self, x: Tensor) -> Tensor:
@@ -110,6 +131,7 @@ class AvgPool2d(Module):
 
     def __init__(self, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0):
         super().__init__()
+        pool_window(kernel_size, stride, padding)
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
 
     def forward(self, x: Tensor) -> Tensor:
@@ -124,8 +146,8 @@ class Upsample(Module):
 
     def __init__(self, scale_factor: IntOrPair = 2, mode: str = "nearest"):
         super().__init__()
-        if mode != "nearest":
-            raise ValueError(f"Upsample supports mode='nearest' only, got {mode!r}")
+        check_choice(mode, "mode", ("nearest",))
+        kernels.check_scale_factor(scale_factor)
         self.scale_factor, self.mode = scale_factor, mode
 
     def forward(self, x: Tensor) -> Tensor:

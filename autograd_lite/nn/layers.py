@@ -14,11 +14,23 @@ import numpy as np
 from autograd_lite import backend, ops
 from autograd_lite.nn import init
 from autograd_lite.nn.module import Module, Parameter
-from autograd_lite.tensor import Tensor, get_default_dtype
+from autograd_lite.ops._util import as_tensor, check_shape
+from autograd_lite.tensor import (
+    Tensor,
+    check_choice,
+    check_count,
+    check_flag,
+    check_float_dtype,
+    check_fraction,
+    check_nonnegative,
+    check_number,
+    get_default_dtype,
+)
 
 
 def _empty(shape: tuple[int, ...], dtype: Any) -> Parameter:
-    return Parameter(np.zeros(shape, dtype=backend.dtype_name(dtype or get_default_dtype())))
+    dtype = get_default_dtype() if dtype is None else check_float_dtype(dtype, "dtype")
+    return Parameter(np.zeros(shape, dtype=dtype))
 
 
 class Linear(Module):
@@ -27,8 +39,8 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, rng: Any = None, dtype: Any = None):
         super().__init__()
-        if in_features <= 0 or out_features <= 0:
-            raise ValueError(f"Linear needs positive sizes, got in={in_features}, out={out_features}")
+        in_features, out_features = check_count(in_features, "in_features"), check_count(out_features, "out_features")
+        bias = check_flag(bias, "bias")
         rng = init.as_generator(rng)
         self.in_features, self.out_features = in_features, out_features
         bound = 1.0 / math.sqrt(in_features)
@@ -49,7 +61,7 @@ class Sequential(Module):
         super().__init__()
         for i, layer in enumerate(layers):
             if not isinstance(layer, Module):
-                raise TypeError(f"Sequential takes Modules, got {type(layer).__name__} at position {i}")
+                raise TypeError(f"Sequential: layers must be Modules, got {type(layer).__name__} at position {i}")
             setattr(self, str(i), layer)
 
     def forward(self, x: Any) -> Any:
@@ -97,7 +109,7 @@ class Softplus(_Activation):
 class GELU(Module):
     def __init__(self, approximate: str = "none"):
         super().__init__()
-        self.approximate = approximate
+        self.approximate = check_choice(approximate, "approximate", ("none", "tanh"))
 
     def forward(self, x: Tensor) -> Tensor:
         return ops.gelu(x, self.approximate)
@@ -106,7 +118,7 @@ class GELU(Module):
 class LeakyReLU(Module):
     def __init__(self, negative_slope: float = 0.01):
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope = check_number(negative_slope, "negative_slope")
 
     def forward(self, x: Tensor) -> Tensor:
         return ops.leaky_relu(x, self.negative_slope)
@@ -130,12 +142,11 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, rng: Any = None):
         super().__init__()
-        if not 0 <= p < 1:
-            raise ValueError(f"Dropout probability p must be in [0, 1), got {p}")
-        self.p = p
+        self.p = check_fraction(p, "Dropout probability p")
         self.rng = init.as_generator(rng)
 
     def forward(self, x: Tensor) -> Tensor:
+        x = as_tensor(x)
         if not self.training or self.p == 0:
             return x
         # the mask 1[u >= p] / (1 - p), made in x's dtype in one pass (u stays float64: the same random stream)
@@ -158,15 +169,20 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape: int | tuple[int, ...], eps: float = 1e-5, elementwise_affine: bool = True,
                  dtype: Any = None):
         super().__init__()
-        self.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-        self.eps = eps
+        self.normalized_shape = check_shape(normalized_shape, "normalized_shape")
+        if not self.normalized_shape or min(self.normalized_shape) < 1:
+            raise ValueError(f"normalized_shape must be one or more positive sizes, got {normalized_shape!r}")
+        self.eps = check_nonnegative(eps, "eps")
+        elementwise_affine = check_flag(elementwise_affine, "elementwise_affine")
         self.weight = init.ones_(_empty(self.normalized_shape, dtype)) if elementwise_affine else None
         self.bias = _empty(self.normalized_shape, dtype) if elementwise_affine else None
 
     def forward(self, x: Tensor) -> Tensor:
+        x = as_tensor(x)
         k = len(self.normalized_shape)
         if x.shape[-k:] != self.normalized_shape:
-            raise ValueError(f"LayerNorm{self.normalized_shape} got input of shape {x.shape}")
+            raise ValueError(f"LayerNorm{self.normalized_shape}: x must end in shape {self.normalized_shape}, "
+                             f"got shape {x.shape}")
         y = _normalize(x, tuple(range(x.ndim - k, x.ndim)), self.eps)
         return y * self.weight + self.bias if self.weight is not None else y
 
@@ -177,15 +193,19 @@ class GroupNorm(Module):
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True, dtype: Any = None):
         super().__init__()
-        if num_groups <= 0 or num_channels % num_groups:
+        num_groups, num_channels = check_count(num_groups, "num_groups"), check_count(num_channels, "num_channels")
+        if num_channels % num_groups:
             raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
-        self.num_groups, self.num_channels, self.eps = num_groups, num_channels, eps
+        self.num_groups, self.num_channels, self.eps = num_groups, num_channels, check_nonnegative(eps, "eps")
+        affine = check_flag(affine, "affine")
         self.weight = init.ones_(_empty((num_channels,), dtype)) if affine else None
         self.bias = _empty((num_channels,), dtype) if affine else None
 
     def forward(self, x: Tensor) -> Tensor:
+        x = as_tensor(x)
         if x.ndim < 2 or x.shape[1] != self.num_channels:
-            raise ValueError(f"GroupNorm({self.num_channels} channels) got input of shape {x.shape}")
+            raise ValueError(f"GroupNorm({self.num_channels} channels): x must have shape "
+                             f"(N, {self.num_channels}, ...), got shape {x.shape}")
         n = x.shape[0]
         grouped = ops.reshape(x, (n, self.num_groups, -1))
         y = ops.reshape(_normalize(grouped, (2,), self.eps), x.shape)
@@ -200,14 +220,18 @@ class Embedding(Module):
 
     def __init__(self, num_embeddings: int, embedding_dim: int, rng: Any = None, dtype: Any = None):
         super().__init__()
-        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        self.weight = init.normal_(_empty((num_embeddings, embedding_dim), dtype), rng=rng)
+        num_embeddings = check_count(num_embeddings, "num_embeddings")
+        self.num_embeddings, self.embedding_dim = num_embeddings, check_count(embedding_dim, "embedding_dim")
+        self.weight = init.normal_(_empty((num_embeddings, self.embedding_dim), dtype), rng=rng)
 
     def forward(self, indices: Any) -> Tensor:
         if isinstance(indices, Tensor):  # Tensors are always float: accept whole numbers
             values = indices.numpy()
             indices = values.astype(np.int64) if np.all(values == np.round(values)) else values
-        indices = np.asarray(indices)
+        try:
+            indices = np.asarray(indices)
+        except ValueError:  # ragged
+            indices = np.asarray(None)
         if indices.dtype.kind not in "iu":
             raise TypeError(f"Embedding indices must be integers, got dtype {indices.dtype}")
         if indices.size and (indices.min() < 0 or indices.max() >= self.num_embeddings):

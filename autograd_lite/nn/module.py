@@ -6,13 +6,13 @@ and sub-Module assigned to it as an attribute, in assignment order, so ``paramet
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
 from autograd_lite import backend
-from autograd_lite.tensor import Tensor
+from autograd_lite.tensor import Tensor, check_flag, parse_target
 
 
 class Parameter(Tensor):
@@ -51,6 +51,8 @@ class Module:
 
     def register_buffer(self, name: str, value: Any) -> None:
         """Keep an array in the state dict without training it (e.g. an EMA, a noise schedule)."""
+        if not isinstance(name, str) or not name or "." in name:
+            raise TypeError(f"register_buffer: name must be a non-empty string without '.', got {name!r}")
         self._buffers[name] = None
         object.__setattr__(self, name, value)
 
@@ -69,6 +71,7 @@ class Module:
             yield module
 
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        _check_prefix(prefix)
         yield prefix, self
         for name, child in self._modules.items():
             yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
@@ -96,6 +99,7 @@ class Module:
 
     # ----- modes and gradients -----
     def train(self, mode: bool = True) -> Module:
+        mode = check_flag(mode, "mode")
         for module in self.modules():
             object.__setattr__(module, "training", mode)
         return self
@@ -126,6 +130,9 @@ class Module:
 
         With ``strict=True`` a missing or unexpected name is an error; shapes must always match.
         """
+        if not isinstance(state, Mapping):
+            raise TypeError(f"state must be a dict of arrays (e.g. from state_dict()), got {type(state).__name__}")
+        strict = check_flag(strict, "strict")
         own = dict(self.named_parameters())
         buffers = {name for name, _ in self.named_buffers()}
         missing = [n for n in list(own) + sorted(buffers) if n not in state]
@@ -157,6 +164,8 @@ class Module:
     # ----- devices and dtypes -----
     def to(self, target: Any) -> Module:
         """Move every parameter and buffer to a device ('cpu'/'cuda') or cast it to a float dtype."""
+        device, dtype = parse_target(target)
+        target = device if device is not None else dtype
         for param in self.parameters():
             if isinstance(target, str):
                 param.data = backend.to_device(param.data, target)
@@ -177,6 +186,11 @@ class Module:
 
     def extra_repr(self) -> str:
         return ""
+
+
+def _check_prefix(prefix: Any) -> None:
+    if not isinstance(prefix, str):
+        raise TypeError(f"prefix must be a string, got {type(prefix).__name__}")
 
 
 def _in_the_form_of(old: Any, array: np.ndarray) -> Any:

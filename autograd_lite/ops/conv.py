@@ -104,6 +104,13 @@ class Conv2dWeightGrad(Function):
         return gx, ggy
 
 
+def _operands(x: Any, weight: Any, bias: Any) -> tuple[Tensor, Tensor, Tensor | None]:
+    """The operands as Tensors, named as the kernels' messages name them (x is PyTorch's ``input``)."""
+    weight = as_tensor(weight, name="weight")
+    x = as_tensor(x, like=weight, name="input")
+    return x, weight, None if bias is None else as_tensor(bias, like=weight, name="bias")
+
+
 def conv2d(
     x: Any, weight: Tensor, bias: Tensor | None = None, stride: IntOrPair = 1, padding: IntOrPair = 0,
     dilation: IntOrPair = 1,
@@ -112,7 +119,7 @@ def conv2d(
 
     x: (N, C_in, H, W); weight: (C_out, C_in, kH, kW); bias: (C_out,) or None.
     """
-    x = as_tensor(x, like=weight)
+    x, weight, bias = _operands(x, weight, bias)
     operands = (x, weight) if bias is None else (x, weight, bias)
     return Conv2d(stride, padding, dilation)(*operands)
 
@@ -126,7 +133,7 @@ def conv_transpose2d(
     x: (N, C_in, H, W); weight: (C_in, C_out, kH, kW); output height
     (H - 1)*sh - 2*ph + dh*(kH - 1) + output_padding + 1, likewise the width.
     """
-    x = as_tensor(x, like=weight)
+    x, weight, bias = _operands(x, weight, bias)
     bias_data = None if bias is None else bias.data
     output_hw = kernels.conv_transpose2d_output_hw(
         x.data, weight.data, bias_data, stride, padding, output_padding, dilation
@@ -200,12 +207,12 @@ class AvgPool2dScatter(Function):
 
 def max_pool2d(x: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0) -> Tensor:
     """y[n,c,i,j] = max_{p,q} x[n, c, i*sh + p - ph, j*sw + q - pw] (stride defaults to the kernel size)."""
-    return MaxPool2d(kernel_size, stride, padding)(as_tensor(x))
+    return MaxPool2d(kernel_size, stride, padding)(as_tensor(x, name="input"))
 
 
 def avg_pool2d(x: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0) -> Tensor:
     """y[n,c,i,j] = 1/(kH*kW) sum_{p,q} x[n, c, i*sh + p - ph, j*sw + q - pw] (zero padding counts)."""
-    return AvgPool2d(kernel_size, stride, padding)(as_tensor(x))
+    return AvgPool2d(kernel_size, stride, padding)(as_tensor(x, name="input"))
 
 
 # ---------------------------------------------------------------------------------------------- upsampling
@@ -235,4 +242,4 @@ class UpsampleNearest2dBackward(Function):
 
 def upsample_nearest2d(x: Tensor, scale_factor: IntOrPair = 2) -> Tensor:
     """y[n, c, i, j] = x[n, c, i // sh, j // sw]: every pixel becomes an sh x sw block."""
-    return UpsampleNearest2d(scale_factor)(as_tensor(x))
+    return UpsampleNearest2d(scale_factor)(as_tensor(x, name="input"))

@@ -22,7 +22,7 @@ from autograd_lite.backend import array_namespace as _xp  # every forward comput
 from autograd_lite.function import Function
 from autograd_lite.ops._util import as_tensor, as_tensor_pair
 from autograd_lite.ops.shape import sum_to
-from autograd_lite.tensor import Tensor
+from autograd_lite.tensor import Tensor, check_choice, check_float_dtype, check_number
 
 
 # ----- arithmetic -----
@@ -138,21 +138,20 @@ def div(a: Any, b: Any) -> Tensor:
 
 
 def neg(x: Tensor) -> Tensor:
-    return Neg()(x)
+    return Neg()(as_tensor(x))
 
 
 def pow(base: Any, exponent: Any) -> Tensor:  # noqa: A001 (the op's name)
     """base ** exponent; a Python-number exponent uses the cheaper constant-power rule."""
     if isinstance(base, Tensor) and isinstance(exponent, int | float) and not isinstance(exponent, bool):
         return PowConstant(float(exponent) if not float(exponent).is_integer() else int(exponent))(base)
-    return Pow()(*as_tensor_pair(base, exponent))
+    return Pow()(*as_tensor_pair(base, exponent, ("base", "exponent")))
 
 
 def cast(x: Tensor, dtype: Any) -> Tensor:
     """x converted to ``dtype`` (float32/float64); the gradient is cast back."""
-    name = backend.dtype_name(dtype)
-    if name not in ("float32", "float64"):
-        raise TypeError(f"can only cast to float32 or float64, got {dtype}")
+    x = as_tensor(x)
+    name = check_float_dtype(dtype, "dtype").name
     if backend.dtype_name(x.dtype) == name:
         return x
     return Cast(name)(x)
@@ -342,7 +341,7 @@ def relu(x: Tensor) -> Tensor:
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     """leaky_relu(x) = x if x > 0 else negative_slope * x"""
-    return LeakyRelu(negative_slope)(as_tensor(x))
+    return LeakyRelu(check_number(negative_slope, "negative_slope"))(as_tensor(x))
 
 
 def softplus(x: Tensor) -> Tensor:
@@ -352,16 +351,16 @@ def softplus(x: Tensor) -> Tensor:
 
 def silu(x: Tensor) -> Tensor:
     """silu(x) = x * sigmoid(x) (also called swish)"""
+    x = as_tensor(x)
     return x * sigmoid(x)
 
 
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     """gelu(x) = x * Phi(x) = x/2 (1 + erf(x/sqrt 2)); ``approximate='tanh'`` uses
     x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
-    if approximate == "tanh":
+    x = as_tensor(x)
+    if check_choice(approximate, "approximate", ("none", "tanh")) == "tanh":
         return 0.5 * x * (1 + tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
-    if approximate != "none":
-        raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
     return 0.5 * x * (1 + erf(x * (1 / math.sqrt(2))))
 
 
@@ -441,17 +440,24 @@ def minimum(a: Any, b: Any) -> Tensor:
 
 
 def clip(x: Tensor, low: float | None = None, high: float | None = None) -> Tensor:
+    x = as_tensor(x)
+    low = None if low is None else check_number(low, "low", finite=False)  # an infinite bound is no bound
+    high = None if high is None else check_number(high, "high", finite=False)
     if low is None and high is None:
         raise ValueError("clip needs low, high or both")
     if low is not None and high is not None and low > high:
         raise ValueError(f"clip: low ({low}) is greater than high ({high})")
-    return Clip(low, high)(as_tensor(x))
+    return Clip(low, high)(x)
 
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
     """Pick a where ``condition`` (a boolean array, or a comparison of tensors) holds, else b."""
     condition = condition.data if isinstance(condition, Tensor) else condition
-    condition = np.asarray(condition) if not hasattr(condition, "__array_namespace__") else condition
+    if not hasattr(condition, "__array_namespace__"):
+        try:
+            condition = np.asarray(condition)
+        except ValueError:  # ragged
+            condition = np.asarray(None)
     if backend.dtype_name(condition.dtype) != "bool":
         raise TypeError(f"where: condition must be a boolean array, got dtype {condition.dtype}")
     a, b = as_tensor_pair(a, b)

@@ -90,7 +90,9 @@ class Linear(Function):
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """The fully connected layer y = x W^T + b (PyTorch's layout: W has shape (out, in))."""
+    weight = as_tensor(weight, name="weight")
     x = as_tensor(x, like=weight)
+    bias = None if bias is None else as_tensor(bias, like=weight, name="bias")
     if x.ndim == 0 or weight.ndim != 2 or x.shape[-1] != weight.shape[1]:
         raise ValueError(
             f"linear: input of shape {x.shape} does not fit weight of shape {weight.shape} "

@@ -16,10 +16,10 @@ import numpy as np
 from autograd_lite import backend
 from autograd_lite.function import Function
 from autograd_lite.grad_mode import is_grad_enabled
-from autograd_lite.ops._util import as_tensor, keepdims_shape, normalize_axis
+from autograd_lite.ops._util import as_tensor, check_axis, keepdims_shape, normalize_axis
 from autograd_lite.ops.elementwise import exp
 from autograd_lite.ops.shape import broadcast_to, reshape
-from autograd_lite.tensor import Tensor
+from autograd_lite.tensor import Tensor, check_count, check_flag
 
 Axis = int | tuple[int, ...] | None
 
@@ -43,7 +43,7 @@ class Sum(Function):
 
 def sum(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     x = as_tensor(x)
-    return Sum(normalize_axis(axis, x.ndim), keepdims)(x)
+    return Sum(normalize_axis(axis, x.ndim), check_flag(keepdims, "keepdims"))(x)
 
 
 def mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
@@ -53,13 +53,15 @@ def mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     count = int(np.prod([x.shape[a] for a in axes]))
     if count == 0:
         raise ValueError(f"mean of an empty selection (shape {x.shape}, axis {axis})")
-    return Sum(axes, keepdims)(x) * (1.0 / count)
+    return Sum(axes, check_flag(keepdims, "keepdims"))(x) * (1.0 / count)
 
 
 def var(x: Tensor, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
     """var = sum((x - mean)^2) / (n - ddof), NumPy's convention (ddof=0 by default)."""
     x = as_tensor(x)
     axes = normalize_axis(axis, x.ndim)
+    keepdims = check_flag(keepdims, "keepdims")
+    ddof = check_count(ddof, "ddof", minimum=0)
     count = int(np.prod([x.shape[a] for a in axes]))
     if count - ddof <= 0:
         raise ValueError(f"var needs more than ddof={ddof} elements, got {count}")
@@ -104,14 +106,14 @@ def max(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa
     x = as_tensor(x)
     axes = normalize_axis(axis, x.ndim)
     _check_nonempty(x, axes, "max")
-    return Max(axes, keepdims)(x)
+    return Max(axes, check_flag(keepdims, "keepdims"))(x)
 
 
 def min(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     x = as_tensor(x)
     axes = normalize_axis(axis, x.ndim)
     _check_nonempty(x, axes, "min")
-    return Min(axes, keepdims)(x)
+    return Min(axes, check_flag(keepdims, "keepdims"))(x)
 
 
 def _stable_max(x: Any, axes: tuple[int, ...]) -> Any:
@@ -143,7 +145,7 @@ def logsumexp(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     x = as_tensor(x)
     axes = normalize_axis(axis, x.ndim)
     _check_nonempty(x, axes, "logsumexp")
-    return LogSumExp(axes, keepdims)(x)
+    return LogSumExp(axes, check_flag(keepdims, "keepdims"))(x)
 
 
 class Softmax(Function):
@@ -180,12 +182,12 @@ class LogSoftmax(Function):
 
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     x = as_tensor(x)
-    return Softmax(normalize_axis(axis, x.ndim)[0])(x)
+    return Softmax(check_axis(axis, x.ndim))(x)
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     x = as_tensor(x)
-    return LogSoftmax(normalize_axis(axis, x.ndim)[0])(x)
+    return LogSoftmax(check_axis(axis, x.ndim))(x)
 
 
 def _index_along(index: Any, axis: int, shape: tuple[int, ...]) -> Any:
@@ -262,9 +264,12 @@ def log_softmax_pick(x: Tensor, index: Any, axis: int = -1) -> Tensor:
     ``axis`` (or broadcastable to it); the result has that shape. Equal to
     ``take_along_axis(log_softmax(x, axis), index)``, with a gradient only for x."""
     x = as_tensor(x)
-    axis = normalize_axis(axis, x.ndim)[0]
+    axis = check_axis(axis, x.ndim)
     if not hasattr(index, "shape") or isinstance(index, Tensor):
-        index = np.asarray(index.data if isinstance(index, Tensor) else index)
+        try:
+            index = np.asarray(index.data if isinstance(index, Tensor) else index)
+        except ValueError:  # ragged
+            index = np.asarray(None)
     host = backend.to_device(index, "cpu")  # the checks read the categories on the host
     if host.dtype.kind not in "iu":
         raise TypeError(f"log_softmax_pick: index must hold integers, got dtype {host.dtype}")

@@ -12,7 +12,7 @@ import numpy as np
 
 from autograd_lite import backend
 from autograd_lite.function import Function
-from autograd_lite.ops._util import as_tensor
+from autograd_lite.ops._util import as_tensor, check_axis, check_shape
 from autograd_lite.tensor import Tensor
 
 
@@ -61,19 +61,30 @@ class BroadcastTo(Function):
 
 def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     """Un-broadcast: sum ``x`` to ``shape`` (a no-op when the shapes already agree)."""
-    if x.shape == tuple(shape):
+    x = as_tensor(x)
+    if x.shape == shape:  # the hot path: every binary op's backward, mostly with nothing to sum
         return x
+    shape = check_shape(shape)
+    if x.shape == shape:
+        return x
+    try:
+        if np.broadcast_shapes(x.shape, shape) != x.shape:
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"cannot sum shape {x.shape} to shape {shape} (it must broadcast to it)") from None
     return SumTo(shape)(x)
 
 
 def broadcast_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     x = as_tensor(x)
-    if x.shape == tuple(shape):
+    shape = check_shape(shape)
+    if x.shape == shape:
         return x
     try:
-        np.broadcast_shapes(x.shape, tuple(shape))
+        if np.broadcast_shapes(x.shape, shape) != shape:
+            raise ValueError
     except ValueError:
-        raise ValueError(f"cannot broadcast shape {x.shape} to {tuple(shape)}") from None
+        raise ValueError(f"cannot broadcast shape {x.shape} to {shape}") from None
     return BroadcastTo(shape)(x)
 
 
@@ -92,36 +103,34 @@ class Reshape(Function):
 
 def reshape(x: Tensor, *shape: Any) -> Tensor:
     """``reshape(x, 2, 3)`` or ``reshape(x, (2, 3))``; one -1 is inferred."""
+    x = as_tensor(x)
     if len(shape) == 1 and isinstance(shape[0], tuple | list):
         shape = tuple(shape[0])
-    shape = tuple(int(n) for n in shape)
+    shape = check_shape(shape, allow_infer=True)
     if shape == x.shape:
         return x
     known = int(np.prod([n for n in shape if n != -1]))
     if shape.count(-1) > 1 or (-1 not in shape and known != x.size) or (
         -1 in shape and (known == 0 or x.size % known)
     ):
-        raise ValueError(f"cannot reshape a tensor of shape {x.shape} ({x.size} elements) into {shape}")
+        raise ValueError(f"cannot reshape a tensor of shape {x.shape} ({x.size} elements) into shape {shape}")
     return Reshape(shape)(x)
-
-
-def _check_axis(axis: int, ndim: int) -> int:
-    """``axis`` as a non-negative int; a ValueError when a tensor with ``ndim`` axes has no such axis."""
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"axis {axis} is out of range for a tensor with {ndim} dimensions")
-    return axis % ndim
 
 
 def flatten(x: Tensor, start_dim: int = 0) -> Tensor:
     """Merge the axes from ``start_dim`` on into one (``flatten(x, 1)`` keeps the batch axis)."""
-    start_dim = _check_axis(start_dim, max(x.ndim, 1))
+    x = as_tensor(x)
+    start_dim = check_axis(start_dim, max(x.ndim, 1), "start_dim")
     return reshape(x, x.shape[:start_dim] + (-1,))
 
 
 def squeeze(x: Tensor, axis: int | tuple[int, ...] | None = None) -> Tensor:
+    x = as_tensor(x)
     if axis is None:
         return reshape(x, tuple(n for n in x.shape if n != 1))
-    axes = {_check_axis(a, x.ndim) for a in ((axis,) if isinstance(axis, int) else axis)}
+    if not isinstance(axis, tuple | list):
+        axis = (axis,)
+    axes = {check_axis(a, x.ndim) for a in axis}
     for a in axes:
         if x.shape[a] != 1:
             raise ValueError(f"cannot squeeze axis {a} of size {x.shape[a]} (shape {x.shape})")
@@ -130,9 +139,8 @@ def squeeze(x: Tensor, axis: int | tuple[int, ...] | None = None) -> Tensor:
 
 def unsqueeze(x: Tensor, axis: int) -> Tensor:
     """Insert an axis of length 1 at ``axis`` (negative counts from the end of the new shape)."""
-    if not -x.ndim - 1 <= axis <= x.ndim:
-        raise ValueError(f"axis {axis} is out of range for unsqueeze of shape {x.shape}")
-    axis %= x.ndim + 1
+    x = as_tensor(x)
+    axis = check_axis(axis, x.ndim + 1)
     return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
 
 
@@ -150,9 +158,10 @@ class Transpose(Function):
 
 def transpose(x: Tensor, *axes: Any) -> Tensor:
     """Reverse the axes (no arguments), or permute them: ``transpose(x, 0, 2, 1)``."""
+    x = as_tensor(x)
     if len(axes) == 1 and isinstance(axes[0], tuple | list):
         axes = tuple(axes[0])
-    axes = tuple(range(x.ndim))[::-1] if not axes else tuple(_check_axis(int(a), x.ndim) for a in axes)
+    axes = tuple(range(x.ndim))[::-1] if not axes else tuple(check_axis(a, x.ndim, "axes") for a in axes)
     if sorted(axes) != list(range(x.ndim)):
         raise ValueError(f"axes {axes} are not a permutation of the {x.ndim} axes of shape {x.shape}")
     return Transpose(axes)(x)
@@ -162,7 +171,8 @@ permute = transpose
 
 
 def swapaxes(x: Tensor, axis1: int, axis2: int) -> Tensor:
-    axis1, axis2 = _check_axis(axis1, x.ndim), _check_axis(axis2, x.ndim)
+    x = as_tensor(x)
+    axis1, axis2 = check_axis(axis1, x.ndim, "axis1"), check_axis(axis2, x.ndim, "axis2")
     axes = list(range(x.ndim))
     axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
     return transpose(x, tuple(axes))
@@ -242,9 +252,28 @@ class ScatterAdd(Function):
         return GetItem(self.index)(ggx)
 
 
+def _check_index(index: Any) -> None:
+    """TypeError naming ``index`` unless each part is what NumPy indexes with (a float or a string would be an
+    IndexError from deep inside NumPy, an out-of-range integer stays one)."""
+    for part in index if isinstance(index, tuple) else (index,):
+        if part is None or part is Ellipsis or isinstance(part, int | np.integer | bool | np.bool_):
+            continue
+        if isinstance(part, slice):
+            if all(v is None or isinstance(v, int | np.integer) for v in (part.start, part.stop, part.step)):
+                continue
+        elif hasattr(part, "dtype") and hasattr(part, "shape"):
+            if np.dtype(backend.dtype_name(part.dtype)).kind in "biu":
+                continue
+        raise TypeError(
+            f"index must be made of integers, slices, None, Ellipsis and integer or boolean arrays, got {part!r}"
+        )
+
+
 def getitem(x: Tensor, index: Any) -> Tensor:
     """x[index] for slices, integers, None, Ellipsis, integer arrays and boolean masks."""
+    x = as_tensor(x)
     index = _normalize_index(index)
+    _check_index(index)
     on_host = not backend.is_numpy(x.data) and _has_integer_array(index)
     if not backend.is_numpy(x.data) and not on_host:
         index = _index_on_device(index, x.data)
@@ -275,14 +304,14 @@ class Concat(Function):
 
 
 def _check_join(tensors: Sequence[Any], axis: int, what: str, same_axis: bool) -> tuple[list, int]:
+    if not isinstance(tensors, list | tuple):
+        raise TypeError(f"{what}: tensors must be a list or tuple of Tensors, got {type(tensors).__name__}")
     if len(tensors) == 0:
         raise ValueError(f"{what} needs at least one tensor")
     like = next((t for t in tensors if isinstance(t, Tensor)), None)
-    tensors = [as_tensor(t, like=like) for t in tensors]
+    tensors = [as_tensor(t, like=like, name=f"tensors[{i}]") for i, t in enumerate(tensors)]
     ndim = tensors[0].ndim + (0 if same_axis else 1)
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"axis {axis} is out of range for {what} of {ndim - (not same_axis)}-D tensors")
-    axis %= ndim
+    axis = check_axis(axis, ndim)
     for t in tensors[1:]:
         a, b = list(tensors[0].shape), list(t.shape)
         if same_axis and len(a) == len(b):
@@ -331,7 +360,15 @@ class Pad(Function):
 
 def pad(x: Tensor, pad_width: Any, value: float = 0.0) -> Tensor:
     """Pad with a constant, NumPy-style ``pad_width``: an int, (before, after), or one pair per axis."""
-    widths = np.asarray(pad_width, dtype=np.int64)
+    x = as_tensor(x)
+    try:
+        widths = np.asarray(pad_width)
+    except ValueError:  # ragged
+        widths = np.asarray(None)
+    if widths.dtype.kind not in "iu":  # np.asarray(0.5, int64) would be a silent 0, "3" a silent 3
+        raise TypeError(f"pad_width must be an int, a pair or one pair per axis of ints, got {pad_width!r}")
+    if not isinstance(value, int | float | np.integer | np.floating) or isinstance(value, bool):
+        raise TypeError(f"pad: value must be a real number, got {value!r}")
     if widths.ndim == 0:
         widths = np.full((x.ndim, 2), widths)
     elif widths.shape == (2,):
