@@ -44,8 +44,27 @@ import numpy as np
 
 import autograd_lite as al
 from autograd_lite import Tensor, nn, ops
-from scratchgen.models.data_config import IMAGE_SHAPE, MAX_PIXEL, PointsOrDigitsConfig, check_points_or_digits
-from scratchgen.models.diffusion import VARIANCES, NoiseSchedule, ancestral_sample, ddim_sample
+from scratchgen._checks import (
+    as_generator,
+    check_choice,
+    check_count,
+    check_finite_array,
+    check_fraction,
+    check_nonnegative,
+    check_positive,
+    check_real_array,
+)
+from scratchgen.models.data_config import (
+    IMAGE_SHAPE,
+    MAX_PIXEL,
+    N_PIXELS,
+    PointsOrDigitsConfig,
+    check_kind,
+    check_points_or_digits,
+    check_sizes,
+    check_timesteps,
+)
+from scratchgen.models.diffusion import SCHEDULES, VARIANCES, NoiseSchedule, ancestral_sample, ddim_sample
 from scratchgen.models.networks import OnDevice, TimeMLP, UNet
 
 ARCHITECTURES = ("mlp", "unet")
@@ -90,40 +109,32 @@ class DDPMConfig(PointsOrDigitsConfig):
     validation_draws: int = 4
 
     def __post_init__(self) -> None:
-        self.hidden = tuple(int(h) for h in self.hidden)
         check_ddpm_config(self)
 
 
 def check_ddpm_config(config: DDPMConfig) -> None:
-    """Refuse a configuration that cannot build a DDPM, naming the field."""
+    """Refuse a configuration that cannot build a DDPM, naming the field; integers and the widths are stored as
+    Python ints (the checkpoint's JSON)."""
     from scratchgen.data import TOY_SETS
 
-    if config.data != "digits" and config.data not in TOY_SETS:
-        raise ValueError(f"data must be 'digits' or one of {sorted(TOY_SETS)}, got {config.data!r}")
-    if config.architecture not in ARCHITECTURES:
-        raise ValueError(f"architecture must be one of {ARCHITECTURES}, got {config.architecture!r}")
+    check_kind(config, "ddpm")
+    check_choice(config.data, "data", ("digits", *sorted(TOY_SETS)))
+    check_choice(config.architecture, "architecture", ARCHITECTURES)
     if config.architecture == "unet" and not config.is_image:
         raise ValueError("architecture 'unet' is for the digits; the 2-D sets use 'mlp'")
-    if config.schedule not in ("linear", "cosine"):
-        raise ValueError(f"schedule must be 'linear' or 'cosine', got {config.schedule!r}")
-    if config.variance not in VARIANCES:
-        raise ValueError(f"variance must be one of {VARIANCES}, got {config.variance!r}")
+    check_choice(config.schedule, "schedule", SCHEDULES)
+    check_choice(config.variance, "variance", VARIANCES)
     for name in ("timesteps", "channels", "time_dim", "groups", "validation_draws"):
-        value = getattr(config, name)
-        if not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    if not isinstance(config.num_classes, (int, np.integer)) or config.num_classes < 0:
-        raise ValueError(f"num_classes must be an integer >= 0 (0: unconditional), got {config.num_classes!r}")
-    if not 0 <= config.label_dropout < 1:
-        raise ValueError(f"label_dropout must be in [0, 1), got {config.label_dropout}")
+        setattr(config, name, check_count(getattr(config, name), name))
+    config.num_classes = check_count(config.num_classes, "num_classes (0: unconditional)", minimum=0)
+    config.seed = check_count(config.seed, "seed", minimum=0)
+    check_fraction(config.label_dropout, "label_dropout")
     if config.time_dim % 2:
         raise ValueError(f"time_dim must be even (sin and cos pairs), got {config.time_dim}")
-    if not config.hidden or min(config.hidden) < 1:
-        raise ValueError(f"hidden must be non-empty positive widths, got {config.hidden}")
-    if not 0 < config.beta_start <= config.beta_end < 1:
+    config.hidden = check_sizes(config.hidden, "hidden")
+    if not 0 < check_positive(config.beta_start, "beta_start") <= check_positive(config.beta_end, "beta_end") < 1:
         raise ValueError(f"need 0 < beta_start <= beta_end < 1, got {config.beta_start}, {config.beta_end}")
-    if config.parameterization not in PARAMETERIZATIONS:
-        raise ValueError(f"parameterization must be one of {PARAMETERIZATIONS}, got {config.parameterization!r}")
+    check_choice(config.parameterization, "parameterization", PARAMETERIZATIONS)
     if config.parameterization == "levels" and not config.is_image:
         raise ValueError("parameterization 'levels' is for the digits' 17 grey levels; the 2-D sets use 'eps'")
     if config.clip_x0 and not config.is_image:
@@ -167,7 +178,10 @@ class DDPM(OnDevice, nn.Module):
 
     def __init__(self, config: DDPMConfig | None = None, **overrides: Any):
         super().__init__()
-        config = config or DDPMConfig(**overrides)
+        if config is None:
+            config = DDPMConfig(**overrides)
+        elif not isinstance(config, DDPMConfig):
+            raise TypeError(f"config must be a DDPMConfig, got {type(config).__name__}")
         self.config = config
         self.schedule = NoiseSchedule.make(config.schedule, config.timesteps, config.beta_start, config.beta_end)
         rng = np.random.default_rng(config.seed)
@@ -207,25 +221,55 @@ class DDPM(OnDevice, nn.Module):
 
     def check_labels(self, labels: Any, n: int, name: str = "labels") -> np.ndarray:
         """Class labels as int64, one per sample, each in 0..num_classes - 1."""
-        a = np.asarray(labels)
+        return self._labels(labels, n, name, null=False)
+
+    def _labels(self, labels: Any, n: int, name: str, null: bool) -> np.ndarray:
+        """``check_labels``; with ``null`` the null label num_classes too (the network's "no label")."""
+        n = check_count(n, "n")
+        if not self.conditional:
+            raise ValueError(f"{name} are for a class-conditional model (num_classes > 0)")
+        a = check_real_array(labels, name)
         if a.ndim == 0:
             a = np.full(n, a)
-        if a.shape != (n,) or (a.dtype.kind not in "iu" and not np.all(a == np.round(a))):
+        if a.shape != (n,) or not np.all(np.isfinite(a)) or not np.all(a == np.round(a)):
             raise ValueError(f"{name} must be {n} whole numbers, got shape {a.shape}")
         a = a.astype(np.int64)
-        if a.size and (a.min() < 0 or a.max() >= self.config.num_classes):
-            raise ValueError(f"{name} must lie in 0..{self.config.num_classes - 1}")
+        top = self.config.num_classes if null else self.config.num_classes - 1
+        if a.size and (a.min() < 0 or a.max() > top):
+            raise ValueError(f"{name} must lie in 0..{top}")
         return a
+
+    def _model_tensor(self, x: Any, name: str) -> Tensor:
+        """A model-space batch (n, *sample_shape): a Tensor as is, host data checked (finite reals) first."""
+        if not isinstance(x, Tensor):
+            x = self.constant(check_finite_array(x, name))
+        if x.ndim < 1 or tuple(x.shape[1:]) != self.sample_shape:
+            raise ValueError(f"{name} must be a model-space batch shaped (n, {', '.join(map(str, self.sample_shape))})"
+                             f", got {tuple(x.shape)}")
+        return x
+
+    def _timesteps(self, t: Any, n: int, of: str) -> np.ndarray:
+        """Timesteps 1..T, one per row of the batch ``of`` (a scalar is repeated)."""
+        t = check_timesteps(t, self.schedule.T, "t", n=n, of=of)
+        return np.full(n, t) if t.size == 1 else t
 
     def to_model_space(self, x: np.ndarray) -> np.ndarray:
         """Data -> model space (float64): digits y = x / 8 - 1 shaped as ``sample_shape``; points unchanged."""
-        a = np.asarray(x, dtype=np.float64)
+        a = check_points_or_digits(x, "x", self.config.is_image)
         if self.config.is_image:
             a = a.reshape(len(a), *self.sample_shape) / (MAX_PIXEL / 2) - 1.0
         return a
 
     def to_data_space(self, y: np.ndarray) -> np.ndarray:
         """Model -> data space: digits rounded to the nearest of the 17 levels (the decoder's bins), (n, 8, 8)."""
+        y = check_finite_array(y, "y")
+        shapes = ((N_PIXELS,), IMAGE_SHAPE, (1, *IMAGE_SHAPE)) if self.config.is_image else ((2,),)
+        if y.ndim < 2 or y.shape[1:] not in shapes:
+            raise ValueError(f"y must be model-space samples shaped (n, {', '.join(map(str, shapes[-1]))}), "
+                             f"got {y.shape}")
+        return self._to_data_space(y)
+
+    def _to_data_space(self, y: np.ndarray) -> np.ndarray:
         if not self.config.is_image:
             return np.asarray(y, dtype=np.float64)
         levels = np.clip(np.round((np.asarray(y) + 1.0) * (MAX_PIXEL / 2)), 0, MAX_PIXEL)
@@ -234,13 +278,20 @@ class DDPM(OnDevice, nn.Module):
     def to_tensor(self, x: Any) -> Any:
         """Model-space Tensor of the data; for a conditional model (Tensor, labels)."""
         if self.conditional:
-            return self.constant(self.to_model_space(x[0])), np.asarray(x[1])
+            if not isinstance(x, tuple) or len(x) != 2:
+                raise ValueError("x must be a pair (x, labels) for a class-conditional model")
+            points = self.to_model_space(x[0])
+            return self.constant(points), self.check_labels(x[1], len(points), "x labels")
         return self.constant(self.to_model_space(x))
 
     # ----- the denoiser -----
     def eps_theta(self, xt: Tensor, t: np.ndarray, labels: Any = None) -> Tensor:
         """eps_theta(x_t, t[, label]) in model space, a Tensor (differentiable in the weights and in x_t);
         a conditional model without labels is asked with the null label (its unconditional half)."""
+        xt = self._model_tensor(xt, "xt")
+        t = self._timesteps(t, xt.shape[0], "xt")
+        if labels is not None:
+            labels = self._labels(labels, xt.shape[0], "labels", null=True)
         out = self.net(xt, t, labels) if self.conditional else self.net(xt, t)
         if self.config.parameterization == "eps":
             return out
@@ -249,8 +300,15 @@ class DDPM(OnDevice, nn.Module):
     def eps_from_levels(self, xt: Tensor, t: np.ndarray, logits: Tensor) -> Tensor:
         """eps_theta from logits over the 17 levels: p(y_k | x_t) = softmax_k(l_k + log N(x_t; sqrt(a) y_k, 1 - a)),
         x0_hat = sum_k p(y_k | x_t) y_k, eps = (x_t - sqrt(a) x0_hat) / sqrt(1 - a), a = alpha-bar_t."""
+        xt = self._model_tensor(xt, "xt")
         n, k = xt.shape[0], len(LEVELS)
-        a = self.schedule.alpha_bars[np.asarray(t)].reshape(n, 1, 1)
+        t = self._timesteps(t, n, "xt")
+        if not isinstance(logits, Tensor):
+            logits = self.constant(check_finite_array(logits, "logits"))
+        if logits.ndim < 1 or logits.shape[0] != n or math.prod(logits.shape) != n * k * math.prod(self.sample_shape):
+            raise ValueError(f"logits must hold {k} logits per coordinate of each of the {n} rows of xt, got shape "
+                             f"{tuple(logits.shape)}")
+        a = self.schedule.alpha_bars[t].reshape(n, 1, 1)
         levels = LEVELS.reshape(1, k, 1)
         x = xt.reshape(n, 1, -1)
         diff = x - self.constant(np.sqrt(a) * levels)              # (n, 17, pixels)
@@ -267,7 +325,14 @@ class DDPM(OnDevice, nn.Module):
         eps~ = eps_theta(x_t, t, null) + w (eps_theta(x_t, t, label) - eps_theta(x_t, t, null)). w = 0 is the
         unconditional model, w = 1 the conditional one, w > 1 pushes further along the label's direction
         (fidelity to the label for diversity). Both halves run as one batch."""
-        xt, t = np.asarray(xt, dtype=self.dtype), np.asarray(t)
+        guidance = check_nonnegative(guidance, "guidance")
+        xt = check_finite_array(xt, "xt")
+        if xt.ndim < 1 or xt.shape[1:] != self.sample_shape:
+            raise ValueError(f"xt must be a model-space batch shaped (n, {', '.join(map(str, self.sample_shape))}), "
+                             f"got {xt.shape}")
+        xt, t = xt.astype(self.dtype), self._timesteps(t, len(xt), "xt")
+        if labels is not None:
+            labels = self._labels(labels, len(xt), "labels", null=True)
         with al.no_grad():
             if labels is None or guidance == 0:
                 return self.eps_theta(self.constant(xt), t).numpy().astype(np.float64)
@@ -275,7 +340,7 @@ class DDPM(OnDevice, nn.Module):
                 return self.eps_theta(self.constant(xt), t, labels).numpy().astype(np.float64)
             null = np.full(len(xt), self.config.num_classes)
             both = self.eps_theta(self.constant(np.concatenate([xt, xt])), np.concatenate([t, t]),
-                                  np.concatenate([np.asarray(labels), null])).numpy().astype(np.float64)
+                                  np.concatenate([labels, null])).numpy().astype(np.float64)
         conditional, unconditional = both[:len(xt)], both[len(xt):]
         return unconditional + guidance * (conditional - unconditional)
 
@@ -283,8 +348,10 @@ class DDPM(OnDevice, nn.Module):
         """L_simple on a batch: mean over samples and coordinates of (eps - eps_theta(x_t, t))^2; with labels,
         each is replaced by the null label with probability ``label_dropout`` (so one network learns both the
         conditional and the unconditional eps, as classifier-free guidance needs)."""
+        x0, rng = self._model_tensor(x0, "x0"), as_generator(rng, "rng")
         n = x0.shape[0]
         if labels is not None:
+            labels = self.check_labels(labels, n)
             labels = np.where(rng.random(n) < self.config.label_dropout, self.config.num_classes, labels)
         t = rng.integers(1, self.schedule.T + 1, size=n)
         eps = rng.standard_normal(x0.shape)
@@ -295,13 +362,19 @@ class DDPM(OnDevice, nn.Module):
         return (residual * residual).mean()
 
     def training_loss(self, batch: Any, rng: np.random.Generator, epoch: float = 0.0) -> Tensor:
+        """L_simple on a model-space batch (``to_tensor``'s: a Tensor, or (Tensor, labels) if conditional)."""
         if self.conditional:
-            return self.noise_prediction_loss(batch[0], rng, batch[1])
-        return self.noise_prediction_loss(batch, rng)
+            if not isinstance(batch, tuple) or len(batch) != 2:
+                raise ValueError("batch must be a pair (x, labels) for a class-conditional model")
+            return self.noise_prediction_loss(self._model_tensor(batch[0], "batch"), rng, batch[1])
+        return self.noise_prediction_loss(self._model_tensor(batch, "batch"), rng)
 
     def validation_loss(self, x: Tensor, rng: np.random.Generator) -> float:
         """L_simple on the validation points, ``validation_draws`` noise draws each (the trainer reseeds rng,
         so every evaluation sees the same t and eps)."""
+        rng = as_generator(rng, "rng")
+        if not self.conditional:
+            x = self._model_tensor(x, "x")
         total = 0.0
         with al.no_grad():
             for _ in range(self.config.validation_draws):
@@ -318,18 +391,17 @@ class DDPM(OnDevice, nn.Module):
         ``return_trajectory`` = k: (samples, [(t, x_t in data space)] every k steps). A conditional model takes
         ``labels`` (one per sample, or one for all) and the guidance weight w (see ``predict_noise``); without
         labels it samples its unconditional half."""
-        if not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"n must be a positive integer, got {n!r}")
-        if sampler not in SAMPLERS:
-            raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
-        rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-        shape = (int(n), *self.sample_shape)
+        n, rng = check_count(n, "n"), as_generator(rng, "rng")
+        sampler = check_choice(sampler, "sampler", SAMPLERS)
+        # every argument is checked, also those the chosen sampler ignores
+        steps = 50 if steps is None else check_count(steps, "steps")
+        eta = check_nonnegative(eta, "eta")
+        variance = self.config.variance if variance is None else check_choice(variance, "variance", VARIANCES)
+        return_trajectory = check_count(return_trajectory, "return_trajectory", minimum=0)
+        shape = (n, *self.sample_shape)
         if labels is not None:
-            if not self.conditional:
-                raise ValueError("labels are for a class-conditional model (num_classes > 0)")
-            labels = self.check_labels(labels, int(n))
-        if not (isinstance(guidance, (int, float, np.floating)) and math.isfinite(guidance) and guidance >= 0):
-            raise ValueError(f"guidance must be a finite number >= 0, got {guidance!r}")
+            labels = self.check_labels(labels, n)
+        guidance = check_nonnegative(guidance, "guidance")
 
         def denoiser(x: np.ndarray, t: np.ndarray) -> np.ndarray:
             return self.predict_noise(x, t, labels, guidance)
@@ -340,26 +412,25 @@ class DDPM(OnDevice, nn.Module):
         if progress:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=self.schedule.T if sampler == "ancestral" else (steps or 50), unit="step",
+            bar = tqdm(total=self.schedule.T if sampler == "ancestral" else steps, unit="step",
                        leave=False, desc=f"{sampler} sampling")
         try:
             if sampler == "ancestral":
-                out = ancestral_sample(denoiser, self.schedule, shape, rng,
-                                       variance or self.config.variance, self.clip, return_trajectory,
+                out = ancestral_sample(denoiser, self.schedule, shape, rng, variance, self.clip, return_trajectory,
                                        bar.update if bar else None)
             else:
-                out = ddim_sample(denoiser, self.schedule, shape, rng, steps or 50, eta, self.clip,
+                out = ddim_sample(denoiser, self.schedule, shape, rng, steps, eta, self.clip,
                                   return_trajectory, bar.update if bar else None)
         finally:
             self.train(was_training)
             if bar is not None:
                 bar.close()
         if not return_trajectory:
-            return self.to_data_space(out)
+            return self._to_data_space(out)
         x, trajectory = out
         if self.config.is_image:  # intermediate states stay continuous (noise is not on the grid)
             trajectory = [(t, (y.reshape(len(y), *IMAGE_SHAPE) + 1) * (MAX_PIXEL / 2)) for t, y in trajectory]
-        return self.to_data_space(x), trajectory
+        return self._to_data_space(x), trajectory
 
     # ----- the likelihood bound -----
     def nll_bound(self, x: Any, rng: np.random.Generator | int | None = 0, variance: str | None = None,
@@ -374,12 +445,14 @@ class DDPM(OnDevice, nn.Module):
         if not self.config.is_image:
             raise ValueError("nll_bound is defined for the digits (a discrete likelihood); 2-D points have none")
         x = self.check_data(x, "x")
+        if self.conditional:
+            x = x[0]
         if not np.all(x == np.round(x)):
             raise ValueError("x must hold whole grey levels 0..16: the bound is a likelihood of discrete images")
         x0_all = self.to_model_space(x)
-        rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        rng, batch_size = as_generator(rng, "rng"), check_count(batch_size, "batch_size")
         s, T = self.schedule, self.schedule.T
-        sigma2 = s.sigma2(variance or self.config.variance)
+        sigma2 = s.sigma2(self.config.variance if variance is None else variance)
         n = len(x0_all)
         axes = tuple(range(1, x0_all.ndim))
         prior = 0.5 * np.sum(-np.log(1 - s.alpha_bars[T]) + (1 - s.alpha_bars[T])
@@ -411,8 +484,10 @@ class DDPM(OnDevice, nn.Module):
                         ) -> list[np.ndarray]:
         """x_t ~ q(x_t | x_0) for each t in ``timesteps`` (one noise draw shared by all t), in data space
         units (digits on the 0..16 scale, continuous): the lecture's forward-process figure."""
-        x0 = self.to_model_space(self.check_data(x, "x"))
-        rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        x = self.check_data(x, "x")
+        x0 = self.to_model_space(x[0] if self.conditional else x)
+        timesteps = np.atleast_1d(check_timesteps(timesteps, self.schedule.T, "timesteps", low=0))
+        rng = as_generator(rng, "rng")
         eps = rng.standard_normal(x0.shape)
         out = []
         for t in timesteps:
