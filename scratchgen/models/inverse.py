@@ -16,12 +16,47 @@ from typing import Any
 import numpy as np
 
 from autograd_lite import Tensor, ops
+from scratchgen._checks import (
+    as_generator,
+    check_callable,
+    check_choice,
+    check_count,
+    check_finite_array,
+    check_nonnegative,
+    check_positive,
+)
+from scratchgen.models.data_config import check_points_or_digits
 
 Image = Any  # a NumPy array or an engine Tensor of shape (N, 1, 8, 8)
 
 
 def _is_tensor(x: Any) -> bool:
     return isinstance(x, Tensor)
+
+
+def _image(x: Image, name: str, shape: tuple[int, ...] = (1, 8, 8)) -> Image:
+    """An operator's input: a Tensor or a finite array shaped (N, *shape), refused by name otherwise."""
+    if not _is_tensor(x):
+        x = check_finite_array(x, name)
+    if x.ndim != 1 + len(shape) or tuple(x.shape[1:]) != shape or x.shape[0] == 0:
+        raise ValueError(f"{name} must be images shaped (N, {', '.join(map(str, shape))}), got {tuple(x.shape)}")
+    return x
+
+
+_DPS_INTERFACE = ("schedule", "sample_shape", "clip", "parameters", "constant", "eps_theta")
+_REPAINT_INTERFACE = ("schedule", "sample_shape", "clip", "config", "predict_noise")
+
+
+def _check_model(model: Any, needed: tuple[str, ...]) -> Any:
+    """A trained DDPM, or anything with the part of its interface a restoration uses (``needed``)."""
+    if not all(hasattr(model, attribute) for attribute in needed):
+        raise TypeError(f"model must be a DDPM (or have its {', '.join(needed)}), got {type(model).__name__}")
+    return model
+
+
+def _check_progress(progress: Any) -> None:
+    if progress is not None:
+        check_callable(progress, "progress")
 
 
 class LinearOperator:
@@ -46,12 +81,12 @@ class PixelMask(LinearOperator):
     name = "inpaint"
 
     def __init__(self, mask: np.ndarray):
-        mask = np.asarray(mask, dtype=np.float64)
+        mask = check_finite_array(mask, "mask")
         if not np.all((mask == 0) | (mask == 1)):
             raise ValueError("mask must hold 0 (missing) and 1 (observed) only")
-        self.mask = mask.reshape(-1, 1, 8, 8) if mask.size % 64 == 0 else mask
-        if self.mask.shape[1:] != (1, 8, 8):
+        if mask.shape != (8, 8) and (mask.ndim != 4 or mask.shape[1:] != (1, 8, 8)):
             raise ValueError(f"mask must have shape (8, 8) or (N, 1, 8, 8), got {mask.shape}")
+        self.mask = mask.reshape(-1, 1, 8, 8)
 
     @classmethod
     def lower_half(cls) -> PixelMask:
@@ -61,9 +96,12 @@ class PixelMask(LinearOperator):
         return cls(mask)
 
     def forward(self, x: Image) -> Image:
+        x = _image(x, "x")
+        if len(self.mask) not in (1, x.shape[0]):
+            raise ValueError(f"x must hold as many images as the mask ({len(self.mask)}), got {x.shape[0]}")
         if _is_tensor(x):
             return x * Tensor(self.mask, dtype=x.dtype, device=x.device)
-        return np.asarray(x) * self.mask
+        return x * self.mask
 
     adjoint = forward  # a projection: A^T = A
 
@@ -75,20 +113,21 @@ class AveragePool(LinearOperator):
     observed_shape = (1, 4, 4)
 
     def forward(self, x: Image) -> Image:
+        x = _image(x, "x")
         if _is_tensor(x):
             return ops.avg_pool2d(x, 2)
-        x = np.asarray(x)
         return x.reshape(len(x), 1, 4, 2, 4, 2).mean(axis=(3, 5))
 
     def adjoint(self, y: Image) -> Image:
         """A^T y: each low-resolution value / 4 copied to its 2x2 block."""
+        y = _image(y, "y", self.observed_shape)
         if _is_tensor(y):
             return ops.upsample_nearest2d(y, 2) * 0.25
-        return np.repeat(np.repeat(np.asarray(y), 2, axis=2), 2, axis=3) * 0.25
+        return np.repeat(np.repeat(y, 2, axis=2), 2, axis=3) * 0.25
 
     def upsample_bilinear(self, y: np.ndarray) -> np.ndarray:
         """The bilinear baseline: 4x4 -> 8x8 with the pixel centres aligned (half-pixel offsets, edges clamped)."""
-        y = np.asarray(y, dtype=np.float64)
+        y = _image(np.asarray(y.numpy()) if _is_tensor(y) else y, "y", self.observed_shape)
         centres = (np.arange(8) + 0.5) / 2 - 0.5          # high-res pixel centres in low-res coordinates
         lo = np.clip(np.floor(centres).astype(int), 0, 3)
         hi = np.clip(lo + 1, 0, 3)
@@ -98,13 +137,15 @@ class AveragePool(LinearOperator):
 
     def upsample_nearest(self, y: np.ndarray) -> np.ndarray:
         """The nearest-neighbour baseline: each low-resolution value copied to its 2x2 block."""
-        return np.repeat(np.repeat(np.asarray(y, dtype=np.float64), 2, axis=2), 2, axis=3)
+        y = _image(np.asarray(y.numpy()) if _is_tensor(y) else y, "y", self.observed_shape)
+        return np.repeat(np.repeat(y, 2, axis=2), 2, axis=3)
 
 
 def gaussian_kernel(sigma: float, size: int) -> np.ndarray:
     """k[p, q] proportional to exp(-((p - c)^2 + (q - c)^2) / (2 sigma^2)), c the centre, summing to 1."""
-    if not sigma > 0 or size < 1 or size % 2 == 0:
-        raise ValueError(f"need sigma > 0 and an odd size, got sigma={sigma}, size={size}")
+    sigma, size = check_positive(sigma, "sigma"), check_count(size, "size")
+    if size % 2 == 0:
+        raise ValueError(f"size must be odd (the kernel has a centre pixel), got {size}")
     r = np.arange(size) - size // 2
     k = np.exp(-(r[:, None] ** 2 + r[None, :] ** 2) / (2 * sigma**2))
     return k / k.sum()
@@ -117,22 +158,24 @@ class GaussianBlur(LinearOperator):
     name = "deblur"
 
     def __init__(self, sigma: float = 1.0, size: int = 5):
+        self.kernel = gaussian_kernel(sigma, size)  # checks both
         self.sigma, self.size = float(sigma), int(size)
-        self.kernel = gaussian_kernel(self.sigma, self.size)
 
     def _weight(self, dtype: Any) -> Tensor:
         return Tensor(self.kernel.reshape(1, 1, self.size, self.size).astype(dtype))
 
     def forward(self, x: Image) -> Image:
+        x = _image(x, "x")
         if _is_tensor(x):
             return ops.conv2d(x, self._weight(x.dtype), padding=self.size // 2)
-        return self._numpy(np.asarray(x, dtype=np.float64), self.kernel)
+        return self._numpy(x, self.kernel)
 
     def adjoint(self, y: Image) -> Image:
         """A^T y: the correlation with the flipped kernel (for this symmetric kernel, the same blur)."""
+        y = _image(y, "y")
         if _is_tensor(y):
             return ops.conv_transpose2d(y, self._weight(y.dtype), padding=self.size // 2)
-        return self._numpy(np.asarray(y, dtype=np.float64), self.kernel[::-1, ::-1])
+        return self._numpy(y, self.kernel[::-1, ::-1])
 
     def _numpy(self, x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
         """out[i, j] = sum_{p,q} kernel[p, q] x[i + p - c, j + q - c] with zeros outside the image."""
@@ -150,7 +193,11 @@ OPERATORS = {"inpaint": PixelMask.lower_half, "superres": AveragePool, "deblur":
 
 def psnr(restored: np.ndarray, truth: np.ndarray, peak: float = 16.0) -> float:
     """Peak signal-to-noise ratio in dB on the 0..16 scale: 10 log10(peak^2 / MSE), the MSE over all pixels."""
-    mse = float(np.mean((np.asarray(restored, dtype=np.float64) - np.asarray(truth, dtype=np.float64)) ** 2))
+    restored, truth = check_finite_array(restored, "restored"), check_finite_array(truth, "truth")
+    if restored.shape != truth.shape:
+        raise ValueError(f"restored must have the shape of truth {truth.shape}, got {restored.shape}")
+    peak = check_positive(peak, "peak")
+    mse = float(np.mean((restored - truth) ** 2))
     return float("inf") if mse == 0 else 10.0 * np.log10(peak**2 / mse)
 
 
@@ -158,6 +205,8 @@ def psnr(restored: np.ndarray, truth: np.ndarray, peak: float = 16.0) -> float:
 def repaint_schedule(timesteps: int, resample: int, jump: int) -> list[tuple[int, int]]:
     """RePaint's walk through time as (from, to) moves: down one step at a time from T to 0, and at every
     multiple of ``jump`` (on the way down, ``resample`` - 1 times) back up ``jump`` steps."""
+    timesteps, resample = check_count(timesteps, "timesteps"), check_count(resample, "resample")
+    jump = check_count(jump, "jump")
     moves, t, left = [], timesteps, {}
     while t > 0:
         moves.append((t, t - 1))
@@ -187,14 +236,23 @@ def repaint(model: Any, observed: np.ndarray, mask: np.ndarray, rng: np.random.G
     step resampled U times) did better on the digits than the paper's jumps of 10: 66% of 100 completions read
     as the true digit against 47% of 60 (U = 2).
     """
-    if not isinstance(resample, (int, np.integer)) or resample < 1:
-        raise ValueError(f"resample must be a positive integer, got {resample!r}")
-    if not isinstance(jump, (int, np.integer)) or jump < 1:
-        raise ValueError(f"jump must be a positive integer, got {jump!r}")
+    model = _check_model(model, _REPAINT_INTERFACE)
+    resample, jump, rng = check_count(resample, "resample"), check_count(jump, "jump"), as_generator(rng, "rng")
+    check_nonnegative(guidance, "guidance")
+    _check_progress(progress)
     s = model.schedule
     a = s.alpha_bars
-    observed = np.asarray(observed, dtype=np.float64)
-    mask = np.broadcast_to(np.asarray(mask, dtype=np.float64), observed.shape)
+    observed = check_finite_array(observed, "observed")
+    if observed.ndim < 1 or len(observed) == 0 or observed.shape[1:] != tuple(model.sample_shape):
+        raise ValueError(f"observed must be model-space images shaped (N, {', '.join(map(str, model.sample_shape))})"
+                         f", got {observed.shape}")
+    mask = check_finite_array(mask, "mask")
+    if not np.all((mask == 0) | (mask == 1)):
+        raise ValueError("mask must hold 0 (missing) and 1 (observed) only")
+    try:
+        mask = np.broadcast_to(mask, observed.shape)
+    except ValueError:
+        raise ValueError(f"mask must broadcast to observed's shape {observed.shape}, got {mask.shape}") from None
     sigma = np.sqrt(s.sigma2(model.config.variance))
     x = rng.standard_normal(observed.shape)
     n = len(observed)
@@ -234,9 +292,17 @@ def dps(model: Any, operator: LinearOperator, observed: np.ndarray, rng: np.rand
     import autograd_lite as al
     from scratchgen.models.diffusion import ddim_timesteps
 
+    model = _check_model(model, _DPS_INTERFACE)
+    check_callable(operator, "operator")
+    rng, step_size = as_generator(rng, "rng"), check_nonnegative(step_size, "step_size")
+    _check_progress(progress)
     s = model.schedule
     a = s.alpha_bars
-    observed = np.asarray(observed, dtype=np.float64)
+    observed = check_finite_array(observed, "observed")
+    expected = tuple(getattr(operator, "observed_shape", observed.shape[1:]))
+    if observed.ndim < 2 or len(observed) == 0 or observed.shape[1:] != expected:
+        raise ValueError(f"observed must be the operator's observations shaped (N, {', '.join(map(str, expected))}),"
+                         f" got {observed.shape}")
     n = len(observed)
     shape = (n, *model.sample_shape)
     taus = ddim_timesteps(s.T, steps)
@@ -294,15 +360,16 @@ def restore(model: Any, task: str, truth: np.ndarray, rng: np.random.Generator |
     arrays: ``observed`` (A x: (n, 8, 8) with the missing pixels 0 for inpainting, (n, 4, 4) for
     super-resolution, (n, 8, 8) blurred), ``restored`` (n, 8, 8) on the 17 levels, ``truth``, and ``mask`` for
     inpainting. DPS runs ``steps`` strided steps (at most the model's T)."""
-    if task not in TASKS:
-        raise ValueError(f"task must be one of {TASKS}, got {task!r}")
-    if method not in METHODS or (method == "repaint" and task != "inpaint"):
+    model = _check_model(model, (*_DPS_INTERFACE, *_REPAINT_INTERFACE, "to_model_space", "to_data_space"))
+    task = check_choice(task, "task", TASKS)
+    if check_choice(method, "method", METHODS) == "repaint" and task != "inpaint":
         raise ValueError(f"method must be 'dps', or 'repaint' for inpainting; got {method!r} for {task!r}")
     if not model.config.is_image:
         raise ValueError("restoration is for a digits model")
-    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-    truth = model.check_data(truth, "truth") if not model.conditional else model.check_data(
-        (truth, np.zeros(len(truth), dtype=np.int64)), "truth")[0]
+    rng, resample, steps = as_generator(rng, "rng"), check_count(resample, "resample"), check_count(steps, "steps")
+    step_size = check_nonnegative(step_size, "step_size")
+    _check_progress(progress)
+    truth = check_points_or_digits(truth, "truth", is_image=True)
     x = model.to_model_space(truth).reshape(len(truth), 1, 8, 8)
     operator = OPERATORS[task]()
     y = operator(x)
