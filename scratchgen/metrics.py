@@ -44,6 +44,15 @@ from threadpoolctl import threadpool_limits
 
 import autograd_lite as al
 from autograd_lite import nn, optim
+from scratchgen._checks import (
+    check_choice,
+    check_count,
+    check_finite_array,
+    check_fraction,
+    check_nonnegative,
+    check_positive,
+    check_real_array,
+)
 from scratchgen.data import grid_modes, load_digits, ring_modes
 from scratchgen.density import KernelDensity
 
@@ -56,29 +65,21 @@ PIXEL_MAX = 16.0
 # ------------------------------------------------------------------------------- checks at the door
 def _check_points(points: ArrayLike, name: str, n_features: int | None = None, min_points: int = 1) -> np.ndarray:
     """``points`` as a finite float64 array of shape (n, d), n >= ``min_points``, d == ``n_features`` if given."""
-    array = np.asarray(points, dtype=np.float64)
+    array = check_real_array(points, name)
     if array.ndim != 2:
         raise ValueError(f"{name} must be a 2-D array of points, shape (n, d), got shape {array.shape}")
     if array.shape[0] < min_points or array.shape[1] == 0:
         raise ValueError(f"{name} needs at least {min_points} point(s) with at least 1 coordinate, "
                          f"got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains NaN or infinity")
+    array = check_finite_array(array, name)
     if n_features is not None and array.shape[1] != n_features:
         raise ValueError(f"{name} has {array.shape[1]} coordinates per point, expected {n_features} "
                          "(the same as the other set)")
     return array
 
 
-def _check_positive(value: float, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating) \
-            or not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return float(value)
-
-
 def _check_bandwidths(bandwidths: ArrayLike, name: str) -> np.ndarray:
-    values = np.atleast_1d(np.asarray(bandwidths, dtype=np.float64))
+    values = np.atleast_1d(check_real_array(bandwidths, name))
     if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)) or np.any(values <= 0):
         raise ValueError(f"{name} must be a positive number or a non-empty sequence of positive numbers, "
                          f"got {bandwidths!r}")
@@ -128,9 +129,7 @@ TOY_MODE_SETS = {"ring": (ring_modes, 0.02), "grid": (grid_modes, 0.05)}
 
 def toy_modes(name: str) -> tuple[np.ndarray, float]:
     """The mode centres (K, 2) and the per-mode std of a toy set: "ring" (8 modes, 0.02) or "grid" (25, 0.05)."""
-    if name not in TOY_MODE_SETS:
-        raise ValueError(f"name must be one of {sorted(TOY_MODE_SETS)}, got {name!r}")
-    centres, std = TOY_MODE_SETS[name]
+    centres, std = TOY_MODE_SETS[check_choice(name, "name", tuple(sorted(TOY_MODE_SETS)))]
     return centres(), std
 
 
@@ -145,7 +144,7 @@ def mode_coverage(samples: ArrayLike, modes: ArrayLike, std: float, n_std: float
     """
     modes = _check_points(modes, "modes")
     samples = _check_points(samples, "samples", n_features=modes.shape[1])
-    radius = _check_positive(std, "std") * _check_positive(n_std, "n_std")
+    radius = check_positive(std, "std") * check_positive(n_std, "n_std")
     nearest_mode, squared_distance = _nearest(samples, modes)
     good = squared_distance <= radius**2
     counts = np.bincount(nearest_mode[good], minlength=len(modes))
@@ -225,8 +224,7 @@ def chamfer_distance(x: ArrayLike, y: ArrayLike, reduction: str = "sum") -> floa
     common in point-cloud papers; "sum" (the default) is the issue's definition. Symmetric, 0 iff the two
     sets contain the same points (as sets).
     """
-    if reduction not in ("sum", "mean"):
-        raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
+    check_choice(reduction, "reduction", ("sum", "mean"))
     x = _check_points(x, "x")
     y = _check_points(y, "y", n_features=x.shape[1])
     x_to_y, y_to_x = _nearest(x, y)[1], _nearest(y, x)[1]
@@ -284,7 +282,7 @@ def parzen_log_likelihood(generated: ArrayLike, validation: ArrayLike, test: Arr
 # ----------------------------------------------------------------------------- digit classifier
 def _check_images(images: ArrayLike, name: str, min_images: int = 1) -> np.ndarray:
     """8x8 digit images, (n, 8, 8) or (n, 64) with pixel values in [0, 16], as a float64 (n, 64) array."""
-    array = np.asarray(images, dtype=np.float64)
+    array = check_real_array(images, name)
     if array.ndim not in (2, 3) or array.shape[1:] not in ((8, 8), (64,)):
         raise ValueError(f"{name} must be 8x8 digit images of shape (n, 8, 8) or (n, 64), got shape {array.shape}")
     if len(array) < min_images:
@@ -322,6 +320,10 @@ class DigitClassifier(nn.Module):
 
     def __init__(self, hidden: tuple[int, int] = (256, 128), dropout: float = 0.2, seed: int = 0):
         super().__init__()
+        if not isinstance(hidden, (list, tuple)) or len(hidden) != 2:
+            raise TypeError(f"hidden must be two layer widths, got {hidden!r}")
+        hidden = tuple(check_count(h, "hidden") for h in hidden)
+        dropout, seed = check_fraction(dropout, "dropout"), check_count(seed, "seed", minimum=0)
         rng = np.random.default_rng(seed)
         self.body = nn.Sequential(
             nn.Linear(64, hidden[0], rng=rng), nn.ReLU(), nn.Dropout(dropout, rng=rng),
@@ -330,6 +332,10 @@ class DigitClassifier(nn.Module):
         self.head = nn.Linear(hidden[1], N_CLASSES, rng=rng)
 
     def forward(self, pixels: al.Tensor) -> al.Tensor:
+        if not isinstance(pixels, al.Tensor):
+            pixels = al.tensor(check_real_array(pixels, "pixels"), dtype=self.head.weight.dtype)
+        if pixels.ndim < 1 or pixels.shape[-1] != 64:
+            raise ValueError(f"pixels must be shaped (..., 64) (grey levels / 16), got {tuple(pixels.shape)}")
         return self.head(self.body(pixels))
 
     def _inputs(self, pixels: np.ndarray) -> al.Tensor:
@@ -344,7 +350,14 @@ class DigitClassifier(nn.Module):
         the run is short, so it always runs all epochs). Returns self."""
         pixels = _check_images(images, "images")
         targets = _check_labels(labels, "labels", len(pixels))
-        rng = np.random.default_rng(seed)
+        if validation is not None and (not isinstance(validation, (tuple, list)) or len(validation) != 2):
+            raise TypeError(f"validation must be a pair (images, labels), got {type(validation).__name__}")
+        if validation is not None:
+            validation = _check_images(validation[0], "validation images"), validation[1]
+            _check_labels(validation[1], "validation labels", len(validation[0]))
+        epochs, batch_size = check_count(epochs, "epochs"), check_count(batch_size, "batch_size")
+        lr, weight_decay = check_positive(lr, "lr"), check_nonnegative(weight_decay, "weight_decay")
+        rng = np.random.default_rng(check_count(seed, "seed", minimum=0))
         optimizer = optim.AdamW(self.parameters(), lr=lr, weight_decay=weight_decay)
         best_accuracy, best_state = -1.0, None
         # One BLAS thread: (64, 256) products gain nothing from more, and on a busy machine threads that
@@ -428,14 +441,21 @@ def conditional_accuracy(samples: ArrayLike, intended_labels: ArrayLike,
     """How often the classifier reads each sample as the digit it was generated to be (class-conditional models)."""
     pixels = _check_images(samples, "samples")
     intended = _check_labels(intended_labels, "intended_labels", len(pixels))
-    classifier = default_digit_classifier() if classifier is None else classifier
+    classifier = default_digit_classifier() if classifier is None else _check_classifier(classifier)
     return float(np.mean(classifier.predict(pixels) == intended))
+
+
+def _check_classifier(classifier: object) -> DigitClassifier:
+    if not isinstance(classifier, DigitClassifier):
+        raise TypeError(f"classifier must be a DigitClassifier (or None: the default one), got "
+                        f"{type(classifier).__name__}")
+    return classifier
 
 
 # ---------------------------------------------------------------------------- Frechet distance
 def _check_gaussian(mu: ArrayLike, cov: ArrayLike, name: str, d: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    mu = np.asarray(mu, dtype=np.float64)
-    cov = np.asarray(cov, dtype=np.float64)
+    mu = check_real_array(mu, f"mu{name}")
+    cov = check_real_array(cov, f"cov{name}")
     if mu.ndim != 1 or mu.size == 0:
         raise ValueError(f"mu{name} must be a non-empty 1-D mean vector (d,), got shape {mu.shape}")
     if d is not None and mu.size != d:
@@ -481,7 +501,7 @@ def frechet_digit_distance(samples: ArrayLike, reference: ArrayLike,
     estimate is biased upwards for small sets: compare models at equal sample sizes)."""
     samples = _check_images(samples, "samples", min_images=2)
     reference = _check_images(reference, "reference", min_images=2)
-    classifier = default_digit_classifier() if classifier is None else classifier
+    classifier = default_digit_classifier() if classifier is None else _check_classifier(classifier)
     sample_features, reference_features = classifier.features(samples), classifier.features(reference)
     return frechet_distance(sample_features.mean(axis=0), np.cov(sample_features, rowvar=False),
                             reference_features.mean(axis=0), np.cov(reference_features, rowvar=False))

@@ -284,7 +284,7 @@ EYE = np.eye(2)
     (lambda: mode_coverage(np.empty((0, 2)), MODES, STD), "samples needs at least 1"),
     (lambda: mode_coverage(gaussian_points(0, 10, 3), MODES, STD), "samples has 3 coordinates"),
     (lambda: mode_coverage(POINTS, MODES, 0.0), "std must be a positive"),
-    (lambda: mode_coverage(POINTS, MODES, STD, n_std=np.inf), "n_std must be a positive"),
+    (lambda: mode_coverage(POINTS, MODES, STD, n_std=np.inf), "n_std must be a finite number"),
     (lambda: mode_coverage(POINTS, MODES[None], STD), "modes must be a 2-D array"),
     (lambda: mmd(POINTS, POINTS[:1]), "y needs at least 2"),
     (lambda: mmd(NAN_POINTS, POINTS), "x contains NaN"),
