@@ -2,6 +2,8 @@
 that are not ours, and resuming training from a checkpoint."""
 from __future__ import annotations
 
+import os
+import stat
 import zipfile
 
 import numpy as np
@@ -122,6 +124,79 @@ def test_a_failed_save_never_creates_a_checkpoint(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         al.save({"a": np.ones(2)}, tmp_path / "ckpt.npz")
     assert list(tmp_path.iterdir()) == []
+
+
+posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits and umask")
+
+
+@posix_only
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002, 0o000])
+def test_a_checkpoint_gets_the_permissions_of_any_new_file(tmp_path, umask):
+    """The temporary file is made 0600 by mkstemp; the checkpoint ends up 0666 minus the umask, like a file
+    open() creates (it used to stay -rw------- whatever the umask)."""
+    previous = os.umask(umask)
+    try:
+        al.save({"a": np.ones(2)}, tmp_path / "ckpt.npz")
+        al.save({"a": np.zeros(2)}, tmp_path / "again.npz")
+        al.save({"a": np.zeros(2)}, tmp_path / "again.npz")  # replacing a file: the same rule
+    finally:
+        os.umask(previous)
+    for name in ("ckpt.npz", "again.npz"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o666 & ~umask, name
+
+
+@posix_only
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="Linux reports the umask in /proc")
+def test_the_umask_is_read_without_changing_it(tmp_path, monkeypatch):
+    """Setting the umask to read it changes it for every thread for a moment; where /proc tells it, it is
+    only read."""
+    with open("/proc/self/status") as status:
+        if not any(line.startswith("Umask:") for line in status):
+            pytest.skip("this kernel's /proc does not report the umask")
+    previous = os.umask(0o027)
+    try:
+        monkeypatch.setattr(os, "umask", lambda mask: pytest.fail("os.umask called"))
+        al.save({"a": np.ones(2)}, tmp_path / "ckpt.npz")
+        monkeypatch.undo()
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "ckpt.npz").stat().st_mode) == 0o640
+
+
+@posix_only
+def test_the_folder_is_fsynced_after_the_rename(tmp_path, monkeypatch):
+    """The rename is made durable too: the folder is fsynced after os.replace (the file before it)."""
+    events = []
+    fsync, replace = os.fsync, os.replace
+
+    def record_fsync(fd):
+        events.append("fsync folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "fsync file")
+        fsync(fd)
+
+    def record_replace(src, dst):
+        events.append("replace")
+        replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", record_fsync)
+    monkeypatch.setattr(os, "replace", record_replace)
+    al.save({"a": np.ones(2)}, tmp_path / "ckpt.npz")
+    assert events == ["fsync file", "replace", "fsync folder"]
+
+
+@posix_only
+def test_a_folder_that_cannot_be_fsynced_is_no_error(tmp_path, monkeypatch):
+    """Some file systems refuse to fsync a folder: the checkpoint is written all the same."""
+    fsync = os.fsync
+
+    def refuse_folders(fd):
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            raise OSError("EINVAL")
+        fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", refuse_folders)
+    al.save({"a": np.ones(2)}, tmp_path / "ckpt.npz")
+    monkeypatch.undo()
+    np.testing.assert_array_equal(al.load(tmp_path / "ckpt.npz")["a"], np.ones(2))
 
 
 # ----- files that are not ours -----
