@@ -289,6 +289,91 @@ BAD_VALUES.update(
 )
 
 
+
+# ------------------------------------------------------------------------------------- the engine's kinds
+def _float_dtype(valid: Any) -> st.SearchStrategy:
+    """Not float32 or float64 (the dtypes a Tensor holds): an integer, half or complex dtype, a name NumPy
+    does not know, a number, an object; None (NumPy reads it as float64)."""
+    return st.sampled_from([np.int64, "int32", np.float16, np.complex128, bool, "no_such_dtype", 3, object(), None])
+
+
+def _dtype(valid: Any) -> st.SearchStrategy:
+    """Not a dtype at all: a name NumPy does not know, a number, a list, an object; None."""
+    return st.sampled_from(["no_such_dtype", 3, 3.5, [1], object(), None])
+
+
+def _device(valid: Any) -> st.SearchStrategy:
+    """Not a device name ('cpu', 'cuda', 'array_api_strict'): another word, a capitalised one, empty, a
+    number, an object; None."""
+    return st.sampled_from(["gpu", "CPU", "", 3, object(), None])
+
+
+def _flag(valid: Any) -> st.SearchStrategy:
+    """Not True or False: a string (truthy whatever it says), None, a number, a list."""
+    return st.sampled_from(["no", "yes", None, 2, 0.5, [True]])
+
+
+def _axis(valid: Any) -> st.SearchStrategy:
+    """Not an axis of the tensor: out of range on either side, a fraction, a string, an object, a list of
+    fractions; None (where None does not mean every axis)."""
+    return st.sampled_from([99, -99, 1.5, "0", object(), [0.5], None])
+
+
+def _shape(valid: Any) -> st.SearchStrategy:
+    """Not a shape: a negative size, a fraction, strings, a None inside; None, an object."""
+    return st.sampled_from([(-2, 3), (1.5,), ("a",), [None], "3", None, object()])
+
+
+def _rank(valid: Any) -> st.SearchStrategy:
+    """A Tensor with the wrong number of axes (one fewer, one more, flat), or no tensor at all."""
+    array, cls = np.asarray(valid), type(valid)
+    return st.sampled_from([cls(array[0]), cls(array[None]), cls(array.reshape(-1)), None, "abc"])
+
+
+def _number(valid: Any) -> st.SearchStrategy:
+    """Not a real number (NaN and infinities are numbers here): a string, a complex number, a list, an
+    array, an object; None."""
+    return st.sampled_from(["1.0", 1j, [0.0], np.array([1.0, 2.0]), object(), None])
+
+
+def _index(valid: Any) -> st.SearchStrategy:
+    """Not an index: a fraction, a string, a dict, an object, fractions in a list, a fractional slice."""
+    return st.sampled_from([1.5, "a", {"a": 1}, object(), [0.5], slice(0.5, 2), (0, "a")])
+
+
+def _parameters(valid: Any) -> st.SearchStrategy:
+    """Not a non-empty list of trainable Tensors: empty, None, a string, a number, a list of objects or of
+    numbers, a Tensor that does not require grad."""
+    return st.sampled_from([[], None, "abc", 3, [object()], [1.0], [valid[0].detach()]])
+
+
+def _array(valid: Any) -> st.SearchStrategy:
+    """Not an array: a string, a dict, an object; None."""
+    return st.sampled_from(["abc", {"a": 1}, object(), None])
+
+
+def _string(valid: Any) -> st.SearchStrategy:
+    """Not a string: a number, bytes, a list, an object; None."""
+    return st.sampled_from([3, b"x", ["a"], object(), None])
+
+
+BAD_VALUES.update(
+    {
+        "float_dtype": _float_dtype,
+        "dtype": _dtype,
+        "device": _device,
+        "flag": _flag,
+        "axis": _axis,
+        "shape": _shape,
+        "rank": _rank,
+        "number": _number,
+        "index": _index,
+        "parameters": _parameters,
+        "array": _array,
+        "string": _string,
+    }
+)
+
 def bad_values(entry: Entry, argument: str) -> st.SearchStrategy:
     strategy = BAD_VALUES[entry.kinds[argument]](entry.valid[argument])
     if argument in entry.none_allowed:
