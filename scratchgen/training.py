@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import signal
 import threading
 import time
@@ -38,6 +39,14 @@ import numpy as np
 
 import autograd_lite as al
 from autograd_lite import nn, optim
+from scratchgen._checks import (
+    check_callable,
+    check_choice,
+    check_count,
+    check_fraction,
+    check_nonnegative,
+    check_positive,
+)
 
 FORMAT_NAME = "scratchgen-checkpoint"
 CHECKPOINT_NAME, MODEL_NAME = "checkpoint.npz", "model.npz"
@@ -82,23 +91,22 @@ class TrainConfig:
     select_best: bool = True
 
     def __post_init__(self) -> None:
+        # counts are stored as Python ints: a NumPy integer would not go into the checkpoint's JSON
         for name in ("epochs", "batch_size"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be positive, got {self.lr}")
-        if not isinstance(self.blas_threads, (int, np.integer)) or self.blas_threads < 0:
-            raise ValueError(f"blas_threads must be an integer >= 0 (0: choose), got {self.blas_threads!r}")
-        if self.weight_decay < 0 or self.grad_clip < 0 or self.patience < 0 or self.lr_patience < 0:
-            raise ValueError("weight_decay, grad_clip, patience and lr_patience must be >= 0")
-        if not 0 < self.lr_factor <= 1:
+            setattr(self, name, check_count(getattr(self, name), name))
+        for name in ("patience", "lr_patience", "seed", "blas_threads"):
+            setattr(self, name, check_count(getattr(self, name), name, minimum=0))
+        check_positive(self.lr, "lr")
+        check_nonnegative(self.weight_decay, "weight_decay")
+        check_nonnegative(self.grad_clip, "grad_clip")
+        if check_positive(self.lr_factor, "lr_factor") > 1:
             raise ValueError(f"lr_factor must be in (0, 1], got {self.lr_factor}")
-        if not 0 <= self.ema_decay < 1:
-            raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
+        check_fraction(self.ema_decay, "ema_decay")
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        if not isinstance(values, dict):
+            raise TypeError(f"values must be a dict, got {type(values).__name__}")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
@@ -126,6 +134,25 @@ def _json(value: Any) -> np.ndarray:
     return np.array(json.dumps(value, sort_keys=True))
 
 
+def _check_path(value: Any, name: str) -> Path:
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a path (a str or os.PathLike), got {type(value).__name__}")
+    return Path(value)
+
+
+def _check_dict(value: Any, name: str) -> dict[str, Any]:
+    if value is not None and not isinstance(value, dict):
+        raise TypeError(f"{name} must be a dict (or None), got {type(value).__name__}")
+    return value
+
+
+def _check_model(model: Any, needed: tuple[str, ...]) -> Any:
+    if not isinstance(model, nn.Module) or not all(hasattr(model, attribute) for attribute in needed):
+        raise TypeError(f"model must be a scratchgen model (an nn.Module with {', '.join(needed)}), got "
+                        f"{type(model).__name__}")
+    return model
+
+
 def write_checkpoint(path: str | Path, model: nn.Module, *, kind: str = "checkpoint",
                      train_config: TrainConfig | None = None, data: dict[str, Any] | None = None,
                      extra: dict[str, Any] | None = None, metrics: dict[str, Any] | None = None,
@@ -133,6 +160,13 @@ def write_checkpoint(path: str | Path, model: nn.Module, *, kind: str = "checkpo
     """Write ``model`` (its current weights, or ``weights``; for ``kind="checkpoint"`` also the training state
     in ``extra``) to one ``.npz``."""
     from scratchgen import __version__
+
+    path, model = _check_path(path, "path"), _check_model(model, ("config", "state_dict"))
+    check_choice(kind, "kind", ("checkpoint", "model"))
+    if train_config is not None and not isinstance(train_config, TrainConfig):
+        raise TypeError(f"train_config must be a TrainConfig (or None), got {type(train_config).__name__}")
+    for name, value in (("data", data), ("extra", extra), ("metrics", metrics), ("weights", weights)):
+        _check_dict(value, name)
 
     state: dict[str, Any] = {
         "format": np.array(FORMAT_NAME), "kind": np.array(kind), "library_version": np.array(__version__),
@@ -180,7 +214,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     """
     from scratchgen.models import build_model
 
-    path = Path(path)
+    path = _check_path(path, "path")
     if not path.is_file():
         raise FileNotFoundError(f"no such checkpoint: {path}")
     try:
@@ -269,11 +303,16 @@ class Trainer:
     def __init__(self, model: nn.Module, train_data: Any, validation_data: Any, config: TrainConfig | None = None,
                  out_dir: str | Path | None = None, data_info: dict[str, Any] | None = None,
                  progress: bool = True, callback: Callable[[Trainer, int, float], None] | None = None):
+        _check_model(model, ("config", "check_data", "to_tensor", "validation_loss"))
+        if config is not None and not isinstance(config, TrainConfig):
+            raise TypeError(f"config must be a TrainConfig (or None: the defaults), got {type(config).__name__}")
+        if callback is not None:
+            check_callable(callback, "callback")
         self.model, self.config = model, config or TrainConfig()
         self.train_data = model.check_data(train_data, "train_data")
         self.validation_data = model.check_data(validation_data, "validation_data")
-        self.out_dir = Path(out_dir) if out_dir is not None else None
-        self.data_info = data_info or {}
+        self.out_dir = _check_path(out_dir, "out_dir") if out_dir is not None else None
+        self.data_info = _check_dict(data_info, "data_info") or {}
         self.progress, self.callback = progress, callback
         self.rng = np.random.default_rng(self.config.seed)
         for module in model.modules():  # every Dropout mask comes from the one training stream
@@ -338,6 +377,8 @@ class Trainer:
 
     def load_state_dict(self, checkpoint: Checkpoint) -> None:
         """Continue from a loaded checkpoint (its model's weights are copied into ``self.model``)."""
+        if not isinstance(checkpoint, Checkpoint):
+            raise TypeError(f"checkpoint must be a Checkpoint (see load_checkpoint), got {type(checkpoint).__name__}")
         s = checkpoint.state
         try:
             self.model.load_state_dict(s["model"])
@@ -442,6 +483,8 @@ class Trainer:
         model holds the best weights on validation (the last ones if stopped before any validation)."""
         from tqdm.auto import tqdm
 
+        if max_steps is not None:
+            max_steps = check_count(max_steps, "max_steps", minimum=0)
         c, n = self.config, _length(self.train_data)
         n_batches = math.ceil(n / c.batch_size)
         start = time.perf_counter() - self.result.seconds
@@ -490,7 +533,11 @@ class Trainer:
 def resume(out_dir: str | Path, train_data: Any, validation_data: Any, progress: bool = True,
            epochs: int | None = None, callback: Callable[[Trainer, int, float], None] | None = None) -> Trainer:
     """A Trainer that continues from ``out_dir/checkpoint.npz`` (``epochs`` may extend the run)."""
-    path = Path(out_dir) / CHECKPOINT_NAME
+    path = _check_path(out_dir, "out_dir") / CHECKPOINT_NAME
+    if epochs is not None:
+        check_count(epochs, "epochs")
+    if callback is not None:
+        check_callable(callback, "callback")
     if not path.is_file():
         raise FileNotFoundError(f"nothing to resume: no {CHECKPOINT_NAME} in {out_dir}")
     checkpoint = load_checkpoint(path)
