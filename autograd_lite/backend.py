@@ -49,7 +49,7 @@ def array_namespace(*arrays: Any) -> ModuleType:
     """
     namespace = None
     for a in arrays:
-        xp = _namespace_of_array(a, "arrays")
+        xp = np if type(a) is np.ndarray else _namespace_of_array(a, "arrays")  # the hot path first
         if namespace is None:
             namespace = xp
         elif xp is not namespace:

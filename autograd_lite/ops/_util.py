@@ -44,6 +44,8 @@ def normalize_axis(axis: int | tuple[int, ...] | None, ndim: int, name: str = "a
     """``axis`` as a sorted tuple of non-negative ints (None means every axis)."""
     if axis is None:
         return tuple(range(ndim))
+    if type(axis) is int and -ndim <= axis < max(ndim, 1):  # the hot path
+        return (axis % max(ndim, 1),)
     if _is_int(axis):
         axes = (axis,)
     elif isinstance(axis, tuple | list) and all(_is_int(a) for a in axis):
@@ -73,6 +75,13 @@ def check_axis(axis: Any, ndim: int, name: str = "axis") -> int:
 def check_shape(shape: Any, name: str = "shape", allow_infer: bool = False) -> tuple[int, ...]:
     """A shape: a tuple (or list) of non-negative ints, or one int; with ``allow_infer`` -1 may stand for
     the size to infer (reshape checks that there is one at most)."""
+    if type(shape) is tuple:  # the hot path (backward passes: x.shape of some tensor): Python ints
+        for n in shape:
+            if type(n) is not int:
+                break
+        else:
+            if not shape or min(shape) >= (-1 if allow_infer else 0):
+                return shape
     dims = (shape,) if _is_int(shape) else shape
     if not isinstance(dims, tuple | list) or not all(_is_int(n) for n in dims):
         raise TypeError(f"{name} must be a tuple of ints, got {shape!r}")

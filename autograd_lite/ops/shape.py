@@ -65,13 +65,11 @@ def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     if x.shape == shape:  # the hot path: every binary op's backward, mostly with nothing to sum
         return x
     shape = check_shape(shape)
+    lead = x.ndim - len(shape)  # x must be what broadcasting shape gives (checked in Python: it is on the hot path)
+    if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, x.shape[lead:])):
+        raise ValueError(f"cannot sum shape {x.shape} to shape {shape} (it must broadcast to it)")
     if x.shape == shape:
         return x
-    try:
-        if np.broadcast_shapes(x.shape, shape) != x.shape:
-            raise ValueError
-    except ValueError:
-        raise ValueError(f"cannot sum shape {x.shape} to shape {shape} (it must broadcast to it)") from None
     return SumTo(shape)(x)
 
 
