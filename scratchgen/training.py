@@ -46,6 +46,7 @@ from scratchgen._checks import (
     check_fraction,
     check_nonnegative,
     check_positive,
+    check_real,
 )
 
 FORMAT_NAME = "scratchgen-checkpoint"
@@ -96,7 +97,8 @@ class TrainConfig:
             setattr(self, name, check_count(getattr(self, name), name))
         for name in ("patience", "lr_patience", "seed", "blas_threads"):
             setattr(self, name, check_count(getattr(self, name), name, minimum=0))
-        check_positive(self.lr, "lr")
+        if check_real(self.lr, "lr") <= 0:
+            raise ValueError(f"lr must be positive, got {self.lr}")
         check_nonnegative(self.weight_decay, "weight_decay")
         check_nonnegative(self.grad_clip, "grad_clip")
         if check_positive(self.lr_factor, "lr_factor") > 1:
