@@ -12,6 +12,7 @@ import re
 import numpy as np
 import pytest
 
+import autograd_lite as al
 from autograd_lite import Tensor
 
 BAD_OPERANDS = {
@@ -95,3 +96,20 @@ def test_array_api_operands_are_checked_by_dtype():
     np.testing.assert_array_equal((t + xp.asarray([1.0, 1.0])).numpy(), [2.0, 3.0])
     with pytest.raises(TypeError, match="complex"):
         t * xp.asarray([1j, 1j])
+
+
+@pytest.mark.parametrize("bad", [None, "a", {}, object(), np.array([1j]), [1.0, None]],
+                         ids=["None", "str", "dict", "object", "complex_array", "list_with_None"])
+@pytest.mark.parametrize(
+    "call, name",
+    [(lambda bad: al.add(Tensor([1.0]), bad), "b"), (lambda bad: al.mul(bad, Tensor([1.0])), "a"),
+     (lambda bad: al.pow(Tensor([1.0]), bad), "exponent"), (lambda bad: al.exp(bad), "x"),
+     (lambda bad: al.where(np.array([True]), Tensor([1.0]), bad), "b"),
+     (lambda bad: al.linear(Tensor([[1.0]]), bad), "weight"), (lambda bad: al.concat([Tensor([1.0]), bad]), "tensors")],
+    ids=["add", "mul", "pow", "exp", "where", "linear", "concat"],
+)
+def test_the_functional_ops_refuse_non_numbers_by_name(call, name, bad):
+    """The functional API checks its operands at the same door as the operators: al.add(t, None) is a
+    TypeError naming b (it used to be NaN: NumPy reads None as NaN)."""
+    with pytest.raises(TypeError, match=rf"\b{name}(\[\d\])? must be a Tensor, a real number"):
+        call(bad)
