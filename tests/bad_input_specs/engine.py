@@ -336,8 +336,9 @@ for _optimizer in (optim.Adam, optim.AdamW):
           params=PARAMS, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
 entry(optim.Optimizer.load_state_dict, lambda state: optim.Adam(_parameters()).load_state_dict(state),
       kinds={"state": "mapping"}, state=optim.Adam(_parameters()).state_dict())
-for _method in (optim.Optimizer.step, optim.Optimizer.zero_grad, optim.Optimizer.state_dict):
-    exempt(_method, NO_ARGUMENTS + " (step reads the parameters' own .grad)")
+exempt(optim.Optimizer.step, NO_ARGUMENTS + " (it reads the parameters' own .grad)")
+for _method in (optim.Optimizer.zero_grad, optim.Optimizer.state_dict):
+    exempt(_method, NO_ARGUMENTS)
 entry(optim.clip_grad_norm_, lambda params, max_norm: optim.clip_grad_norm_(params, max_norm),
       kinds={"params": "tensor", "max_norm": "positive"}, params=PARAMS, max_norm=1.0)
 
