@@ -315,3 +315,35 @@ def test_the_levels_denoiser_is_differentiable_in_x_t():
     np.testing.assert_allclose(g.numpy()[1, 0, 3, 4], numeric, rtol=1e-5)
     with pytest.raises(ValueError, match="levels"):
         DDPMConfig(data="ring", parameterization="levels")
+
+
+def test_a_class_conditional_model_takes_its_pairs_everywhere():
+    """nll_bound and forward_process take a conditional model's (x, labels) pairs (the bound of its
+    unconditional half); labels passed to an unconditional model are refused."""
+    from scratchgen.data import load_digits
+
+    model = tiny_digit_model(channels=4, groups=2, time_dim=8, timesteps=5, num_classes=10)
+    x, labels = (a[:2] for a in load_digits("test"))
+    bound = model.nll_bound((x, labels), rng=0)
+    assert np.all(np.isfinite(bound["total"]))
+    states = model.forward_process((x, labels), [0, 5], rng=0)
+    np.testing.assert_allclose(states[0], x.reshape(2, 8, 8))
+    unconditional = tiny_digit_model(channels=4, groups=2, time_dim=8, timesteps=5)
+    with pytest.raises(ValueError, match="^labels are for a class-conditional model"):
+        unconditional.eps_theta(np.zeros((2, 1, 8, 8)), np.array([1, 2]), labels=np.array([0, 1]))
+
+
+def test_timesteps_and_model_space_batches_are_checked_by_name():
+    """t must be whole timesteps in 1..T, one per row (or one for all); x_t must have the model's sample shape;
+    the schedule's formulas need noise of x's shape."""
+    model = DDPM(DDPMConfig(data="ring", hidden=(8,), time_dim=8, timesteps=10))
+    x = np.zeros((3, 2))
+    np.testing.assert_array_equal(model.predict_noise(x, 4), model.predict_noise(x, np.full(3, 4)))
+    for t in (0, 11, 2.5, np.array([1, 2])):
+        with pytest.raises(ValueError, match="^t must"):
+            model.predict_noise(x, t)
+    with pytest.raises(ValueError, match=r"^xt must be a model-space batch shaped \(n, 2\)"):
+        model.predict_noise(np.zeros((3, 3)), 4)
+    with pytest.raises(ValueError, match="^noise must have the shape of x0"):
+        model.schedule.q_sample(x, np.full(3, 2), np.zeros((3, 1)))
+    assert model.schedule.q_sample(x, 0, np.ones((3, 2))).shape == (3, 2)  # t = 0 is the data itself

@@ -679,3 +679,33 @@ def test_config_from_dict_refuses_unknown_fields_and_kinds():
         config_from_dict({"kind": "gan"})
     with pytest.raises(ValueError, match="^latent_dim must"):
         config_from_dict({"kind": "vae", "latent_dim": 0})
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_decoder_and_the_bounds_take_host_arrays_and_refuse_bad_codes(kind, digits):
+    """decode, posterior_code and log_weights take NumPy arrays as well as Tensors; a code of the wrong width,
+    a non-finite code, a bad k or a bad rng is refused naming the argument."""
+    model = tiny(kind)
+    code = model.posterior_code(digits)
+    np.testing.assert_array_equal(model.decode(code.numpy()).numpy(), model.decode(code).numpy())
+    assert model.log_weights(digits, 3, 0).shape == (3, len(digits))
+    with pytest.raises(ValueError, match=rf"^z must be shaped \(\.\.\., {model.code_dim}\)"):
+        model.decode(np.zeros((2, model.code_dim + 1)))
+    with pytest.raises(ValueError, match="^z contains NaN"):
+        model.decode(np.full((2, model.code_dim), np.nan))
+    with pytest.raises((TypeError, ValueError), match="^k must be an integer"):
+        model.log_weights(digits, 2.5, 0)
+    with pytest.raises(TypeError, match="^rng"):
+        model.prior_sample(2, "seed")
+
+
+def test_a_model_needs_a_config_object_and_build_model_a_config():
+    """A config of the wrong type is a TypeError naming config (None: the defaults, for the classes only)."""
+    with pytest.raises(TypeError, match="^config must be a VAEConfig"):
+        VAE({"latent_dim": 2})
+    with pytest.raises(TypeError, match="^config must be"):
+        build_model(None)
+    with pytest.raises(ValueError, match="^kind must be one of \\('vae',\\)"):
+        VAEConfig(kind="hvae")
+    with pytest.raises(TypeError, match="^values must be a dict"):
+        config_from_dict([("kind", "vae")])
