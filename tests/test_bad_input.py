@@ -62,6 +62,7 @@ INTERNAL_MODULES = {
     "scratchgen.cli": "the command line: its options are enumerated from its parser",
     "scratchgen.density._persistence": "save/load of the estimators, exported through their methods",
     "scratchgen.density._validation": "the checks themselves",
+    "scratchgen._checks": "the checks themselves",
 }
 for _module in (
     "autograd_lite.nn.conv",
