@@ -57,7 +57,9 @@ def scratch_copy(group: str) -> Path:
         shutil.rmtree(target)
     shutil.copytree(ROOT, target, ignore=IGNORED)
     mutate, tests = GROUPS[group]
-    selection = sorted(str(p.relative_to(ROOT)) for pattern in tests for p in ROOT.glob(pattern))
+    # every group also runs the bad-input fuzz: it checks that each argument is validated, by name
+    selection = sorted(str(p.relative_to(ROOT)) for pattern in [*tests, "tests/test_bad_input.py"]
+                       for p in ROOT.glob(pattern))
     config = ["", "[mutmut]", "source_paths =", "    autograd_lite", "    scratchgen", "only_mutate ="]
     config += [f"    {m}" for m in mutate]
     config += ["pytest_add_cli_args_test_selection ="] + [f"    {t}" for t in selection]

@@ -154,7 +154,7 @@ def _positive(valid: Any) -> st.SearchStrategy:
     """Not a positive finite number: zero, negative, NaN, infinity, a string, None."""
     return st.one_of(
         st.floats(max_value=0.0, allow_nan=False, allow_infinity=False),
-        st.sampled_from([np.nan, np.inf, "1.0", None, [1.0]]),
+        st.sampled_from([0.0, -1.0, np.nan, np.inf, "1.0", None, [1.0]]),
     )
 
 
