@@ -6,6 +6,7 @@ stay bounded (and, where an op has a kink or a pole, away from it) so the proper
 from __future__ import annotations
 
 import contextlib
+import os
 
 import numpy as np
 import pytest
@@ -16,6 +17,10 @@ from hypothesis.extra import numpy as hnp
 from autograd_lite import kernels
 
 FLOAT_DTYPES = (np.float32, np.float64)
+# Examples per second-order gradient property: the CI profile runs enough to cover the broadcasting and
+# shape cases of every op (about 40 each); a local run (the dev profile) stays quick.
+SECOND_ORDER_EXAMPLES = 40 if os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev") == "ci" \
+    else 10
 MAX_DIMS = 3
 MAX_SIDE = 4
 

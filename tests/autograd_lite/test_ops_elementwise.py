@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import (
     FLOAT_DTYPES,
+    SECOND_ORDER_EXAMPLES,
     arrays,
     broadcastable_pairs,
     far_apart,
@@ -179,7 +180,7 @@ def test_gradient_with_a_python_number_operand(data):
 
 
 # ----- second-order gradients -----
-@settings(max_examples=10)
+@settings(max_examples=SECOND_ORDER_EXAMPLES)
 @pytest.mark.parametrize("name", SMOOTH_UNARY)
 @given(data=st.data())
 def test_unary_second_gradient_matches_finite_differences(name, data):
@@ -188,7 +189,7 @@ def test_unary_second_gradient_matches_finite_differences(name, data):
     assert al.gradgradcheck(UNARY[name][0], [x])
 
 
-@settings(max_examples=10)
+@settings(max_examples=SECOND_ORDER_EXAMPLES)
 @pytest.mark.parametrize("name", SMOOTH_BINARY)
 @given(data=st.data())
 def test_binary_second_gradient_matches_finite_differences(name, data):

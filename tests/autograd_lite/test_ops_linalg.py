@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import FLOAT_DTYPES, arrays, broadcastable_pairs
+from strategies import FLOAT_DTYPES, SECOND_ORDER_EXAMPLES, arrays, broadcastable_pairs
 
 import autograd_lite as al
 from autograd_lite import Tensor
@@ -71,7 +71,7 @@ def test_matmul_gradient_matches_finite_differences(kind, data):
     assert al.gradcheck(al.matmul, list(data.draw(matmul_case(kind))))
 
 
-@settings(max_examples=10)
+@settings(max_examples=SECOND_ORDER_EXAMPLES)
 @pytest.mark.parametrize("kind", KINDS)
 @given(data=st.data())
 def test_matmul_second_gradient_matches_finite_differences(kind, data):
@@ -114,7 +114,7 @@ def test_linear_gradient_matches_finite_differences(bias, data):
     assert al.gradcheck(al.linear, data.draw(linear_case(bias=bias)))
 
 
-@settings(max_examples=10)
+@settings(max_examples=SECOND_ORDER_EXAMPLES)
 @given(data=st.data())
 def test_linear_second_gradient_matches_finite_differences(data):
     """linear's gradients are themselves correctly differentiable."""

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from strategies import FLOAT_DTYPES, arrays, distinct_arrays, shape_and_axis, shape_and_one_axis
+from strategies import FLOAT_DTYPES, SECOND_ORDER_EXAMPLES, arrays, distinct_arrays, shape_and_axis, shape_and_one_axis
 
 import autograd_lite as al
 from autograd_lite import Tensor
@@ -83,7 +83,7 @@ def test_reduction_gradient_matches_finite_differences(name, data):
     assert al.gradcheck(lambda x: AXIS_REDUCTIONS[name][0](x, axis, keepdims), [x])
 
 
-@settings(max_examples=10)
+@settings(max_examples=SECOND_ORDER_EXAMPLES)
 @pytest.mark.parametrize("name", SMOOTH_REDUCTIONS)
 @given(data=st.data())
 def test_reduction_second_gradient_matches_finite_differences(name, data):
@@ -112,7 +112,7 @@ def test_softmax_gradient_matches_finite_differences(name, data):
     assert al.gradcheck(lambda x: SOFTMAXES[name][0](x, axis), [x])
 
 
-@settings(max_examples=10)
+@settings(max_examples=SECOND_ORDER_EXAMPLES)
 @pytest.mark.parametrize("name", SOFTMAXES)
 @given(data=st.data())
 def test_softmax_second_gradient_matches_finite_differences(name, data):

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from strategies import FLOAT_DTYPES, arrays, shapes
+from strategies import FLOAT_DTYPES, SECOND_ORDER_EXAMPLES, arrays, shapes
 
 import autograd_lite as al
 from autograd_lite import Tensor
@@ -168,7 +168,7 @@ def test_shape_op_gradient_matches_finite_differences(name, data):
     assert al.gradcheck(fn, xs)
 
 
-@settings(max_examples=5)
+@settings(max_examples=SECOND_ORDER_EXAMPLES)
 @pytest.mark.parametrize("name", CASES)
 @given(data=st.data())
 def test_shape_op_second_gradient_matches_finite_differences(name, data):
