@@ -34,11 +34,13 @@ ROOT = Path(__file__).resolve().parents[1]
 # group -> (files to mutate (globs), the tests that cover them)
 GROUPS: dict[str, tuple[list[str], list[str], str]] = {
     "sampling": (["scratchgen/sampling/*"], ["tests/scratchgen/test_sampling_*.py",
-                                             "tests/scratchgen/test_sampler_power.py"], "sampling"),
+                                             "tests/scratchgen/test_sampler_power.py",
+                                             "tests/scratchgen/test_sampling_contracts.py"], "sampling"),
     "density": (["scratchgen/density/*"], ["tests/scratchgen/test_kde.py", "tests/scratchgen/test_gmm.py",
                                            "tests/scratchgen/test_mixtures_classifier.py",
                                            "tests/scratchgen/test_density_bad_input.py",
-                                           "tests/scratchgen/test_sampler_power.py"], "density"),
+                                           "tests/scratchgen/test_sampler_power.py",
+                                           "tests/scratchgen/test_density_contracts.py"], "density"),
     "ops": (["autograd_lite/ops/*"], ["tests/autograd_lite/test_ops_*.py", "tests/autograd_lite/test_graph.py"],
             "ops"),
     "optim": (["autograd_lite/optim.py"], ["tests/autograd_lite/test_optim.py"], "optim"),
