@@ -169,3 +169,87 @@ def test_mcmc_rejects_a_log_density_that_is_nan_and_names_where():
         sampling.metropolis_hastings(lambda x: np.full(len(x), np.nan), np.zeros(1), 3, rng=0)
     with pytest.raises(ValueError, match="initial"):
         sampling.mala(lambda x: (x * al.Tensor(np.nan)).sum(axis=-1), np.zeros(1), 3, rng=0)
+
+
+def test_the_never_moved_warning_says_who_and_where():
+    constant = np.full((1, 50), 0.3)
+    with pytest.warns(RuntimeWarning, match=r"never moved: it is constant \("):
+        sampling.effective_sample_size(constant)
+    with pytest.warns(RuntimeWarning, match=r"never moved: every chain is constant \("):
+        sampling.effective_sample_size(np.full((3, 50), 0.3))
+    moving = np.random.default_rng(9).standard_normal((3, 50, 2))
+    moving[:, :, 1] = 0.3
+    with pytest.warns(RuntimeWarning, match=r"every chain is constant in dimension\(s\) \[1\]"):
+        ess = sampling.effective_sample_size(moving)
+    assert np.isfinite(ess[0]) and np.isnan(ess[1])
+    moving[2, :, 0] = 1.0
+    with pytest.warns(RuntimeWarning, match=r"chain\(s\) \[2\] stay constant in dimension\(s\) \[0\]"):
+        sampling.split_rhat(moving)
+
+
+def test_split_rhat_per_dimension_goes_on_past_a_constant_dimension():
+    chains = np.random.default_rng(10).standard_normal((4, 100, 3))
+    chains[:, :, 0] = 1.0
+    with pytest.warns(RuntimeWarning):
+        result = sampling.split_rhat(chains)
+    assert np.isnan(result[0])
+    np.testing.assert_allclose(result[1:], [sampling.split_rhat(chains[:, :, k]) for k in (1, 2)])
+
+
+def test_anti_correlated_chains_are_capped_at_n_log10_n():
+    """An AR(-0.95) chain sums to a tiny tau; like ArviZ, the ESS is capped at N log10 N."""
+    rng = np.random.default_rng(11)
+    x = np.zeros(5000)
+    for t in range(1, 5000):
+        x[t] = -0.95 * x[t - 1] + rng.standard_normal()
+    assert sampling.effective_sample_size(x) == pytest.approx(5000 * np.log10(5000))
+    assert sampling.autocorrelation_time(x) == pytest.approx(1 / np.log10(5000))
+
+
+def test_rejection_sampling_names_the_first_bad_log_density():
+    proposal = distributions.Normal(0.0, 1.0)
+
+    def nan_at_the_first_point(x):
+        values = -x**2 / 2
+        values[0] = np.nan
+        return values
+
+    with pytest.raises(ValueError, match="log_target returned nan"):
+        sampling.rejection_sample(nan_at_the_first_point, proposal, 2.0, 10, rng=0)
+
+    class BadProposal:
+        def __init__(self, bad):
+            self.bad = bad
+
+        def sample(self, size, rng):
+            return rng.standard_normal(size)
+
+        def log_prob(self, x):
+            values = -x**2 / 2
+            values[0] = self.bad
+            return values
+
+    for bad in (np.nan, -np.inf):
+        with pytest.raises(ValueError, match="proposal"):
+            sampling.rejection_sample(lambda x: -x**2, BadProposal(bad), 2.0, 10, rng=0)
+
+
+def test_uniform_open_redraws_exact_zeros():
+    from scratchgen.sampling.rng import uniform_open
+
+    class ZerosFirst:
+        def __init__(self):
+            self.calls = 0
+
+        def random(self, size):
+            self.calls += 1
+            return np.zeros(size) if self.calls == 1 else np.full(size, 0.25)
+
+    u = uniform_open(ZerosFirst(), (3,))
+    np.testing.assert_array_equal(u, [0.25, 0.25, 0.25])
+
+
+def test_alias_table_keeps_its_probabilities():
+    table = sampling.AliasTable([0.2, 0.5, 0.3])
+    np.testing.assert_array_equal(table.probs, [0.2, 0.5, 0.3])
+    assert table.sample((2, 3), rng=0).shape == (2, 3)
