@@ -330,6 +330,7 @@ class NumericalInverseCDF:
         partial = self._integrate(self._x_left[j], end)
         F = self._u_left[j] + partial / self.total_mass
         F = np.where(flat < self._x_left[0], 0.0, np.minimum(F, 1.0))
+        F[flat >= self._x_right[-1]] = 1.0      # past the domain all the mass is behind (no rounding left)
         return F.reshape(x.shape)
 
     def sample(self, size=(), rng: RNGLike = None) -> np.ndarray:

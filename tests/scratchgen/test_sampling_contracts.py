@@ -253,3 +253,45 @@ def test_alias_table_keeps_its_probabilities():
     table = sampling.AliasTable([0.2, 0.5, 0.3])
     np.testing.assert_array_equal(table.probs, [0.2, 0.5, 0.3])
     assert table.sample((2, 3), rng=0).shape == (2, 3)
+
+
+@pytest.fixture(scope="module")
+def gaussian_inverse_cdf():
+    return sampling.NumericalInverseCDF(lambda x: np.exp(-x**2 / 2), u_resolution=1e-10)
+
+
+def test_numerical_inverse_cdf_keeps_shapes_and_the_ends_of_the_unit_interval(gaussian_inverse_cdf):
+    sampler = gaussian_inverse_cdf
+    u = np.array([[0.1, 0.5, 0.9], [0.25, 0.75, 0.5]])
+    x = sampler.ppf(u)
+    assert x.shape == (2, 3)
+    np.testing.assert_allclose(x, stats.norm.ppf(u), atol=1e-7)
+    np.testing.assert_allclose(sampler.cdf(x), u, atol=1e-9)
+    ends = sampler.ppf(np.array([0.0, 1.0]))
+    assert ends[0] <= -8 and ends[1] >= 8                    # u = 0 and 1 are allowed: the domain's ends
+    assert sampler.cdf(np.array([-1e300, -np.inf])).tolist() == [0.0, 0.0]
+    assert sampler.cdf(np.array([1e300, np.inf])).tolist() == [1.0, 1.0]
+    for bad in (-0.1, 1.1, np.nan):
+        with pytest.raises(ValueError, match="u"):
+            sampler.ppf(np.array([0.5, bad]))
+
+
+def test_numerical_inverse_cdf_samples_are_its_ppf_of_open_uniforms(gaussian_inverse_cdf):
+    from scratchgen.sampling.rng import uniform_open
+
+    sampler = gaussian_inverse_cdf
+    draws = sampler.sample((3, 4), rng=0)
+    assert draws.shape == (3, 4)
+    np.testing.assert_allclose(draws.ravel(), sampler.ppf(uniform_open(np.random.default_rng(0), 12)), rtol=1e-12)
+    assert sampler.u_error() == sampler.u_error(8) <= 1e-10
+
+
+def test_numerical_inverse_cdf_on_a_bounded_support_puts_no_mass_outside():
+    sampler = sampling.NumericalInverseCDF(lambda x: x * (1 - x), support=(0.0, 1.0), u_resolution=1e-10)
+    np.testing.assert_allclose(sampler.cdf(np.array([-0.5, 0.0, 1.0, 1.5])), [0.0, 0.0, 1.0, 1.0], atol=1e-15)
+    assert sampler.cdf(np.array([-0.5, 1.5])).tolist() == [0.0, 1.0]
+    u = np.linspace(0.01, 0.99, 50)
+    np.testing.assert_allclose(sampler.ppf(u), stats.beta(2, 2).ppf(u), atol=1e-7)
+    draws = sampler.sample(20_000, rng=1)
+    assert draws.min() > 0 and draws.max() < 1
+    assert stats.kstest(draws, stats.beta(2, 2).cdf).pvalue > 1e-4
