@@ -44,7 +44,7 @@ def mixture_log_pdf(x: np.ndarray) -> np.ndarray:
     return np.logaddexp.reduce(parts, axis=0)
 
 
-def figure_discrete(out_dir: str, quick: bool) -> str:
+def figure_discrete(out_dir: str, quick: bool, numbers: dict | None = None) -> str:
     """Inverse transform for a discrete p(x_i): F_i = sum_{j<=i} p(x_j), u ~ U(0,1), x_i with F_{i-1} <= u < F_i."""
     x_values = np.arange(1, 7)
     probs = np.array([0.1, 0.25, 0.05, 0.3, 0.2, 0.1])
@@ -72,10 +72,14 @@ def figure_discrete(out_dir: str, quick: bool) -> str:
     axes[2].scatter(x_values, probs, color="k", zorder=3, label="p(x_i)")
     axes[2].set(title=f"frequencies of {n} draws", xlabel="x_i")
     axes[2].legend(fontsize=8)
+    if numbers is not None:
+        numbers |= {"discrete: draws": n,
+                    "discrete: largest |frequency - p(x_i)|, binary search": float(np.abs(counts_search - probs).max()),
+                    "discrete: largest |frequency - p(x_i)|, alias table": float(np.abs(counts_alias - probs).max())}
     return save_figure(fig, out_dir, "sec2_discrete_inverse_transform.png", quick)
 
 
-def figure_continuous(out_dir: str, quick: bool) -> str:
+def figure_continuous(out_dir: str, quick: bool, numbers: dict | None = None) -> str:
     """Inverse transform for N(0, 1): x = F^-1(u) with F the normal CDF (its inverse is Wichura's AS 241)."""
     normal = Normal()
     grid = np.linspace(-4, 4, 400)
@@ -100,10 +104,13 @@ def figure_continuous(out_dir: str, quick: bool) -> str:
     axes[2].plot(grid, normal.pdf(grid), color="k", label="p(x)")
     axes[2].set(title="histogram against the pdf", xlabel="x")
     axes[2].legend(fontsize=8)
+    if numbers is not None:
+        numbers |= {"N(0, 1): draws of F^-1(u)": n, "N(0, 1): sample mean (0)": float(samples.mean()),
+                    "N(0, 1): sample std (1)": float(samples.std())}
     return save_figure(fig, out_dir, "sec2_continuous_inverse_transform.png", quick)
 
 
-def figure_numerical_inverse(out_dir: str, quick: bool) -> str:
+def figure_numerical_inverse(out_dir: str, quick: bool, numbers: dict | None = None) -> str:
     """No closed-form F^-1: build it from the pdf (the lecture's mixture) and sample through it."""
     sampler = NumericalInverseCDF(data.lecture_mixture_1d_pdf)
     grid = np.linspace(-9, 9, 600)
@@ -122,10 +129,13 @@ def figure_numerical_inverse(out_dir: str, quick: bool) -> str:
     axes[2].plot(grid, data.lecture_mixture_1d_pdf(grid), color="k", label="p(x)")
     axes[2].set(title="samples against the mixture's pdf", xlabel="x")
     axes[2].legend(fontsize=8)
+    if numbers is not None:
+        numbers |= {"numerical F^-1 of the mixture: intervals": sampler.n_intervals,
+                    "numerical F^-1 of the mixture: u-error": float(sampler.u_error())}
     return save_figure(fig, out_dir, "sec2_numerical_inverse_cdf.png", quick)
 
 
-def figure_rejection(out_dir: str, quick: bool) -> str:
+def figure_rejection(out_dir: str, quick: bool, numbers: dict | None = None) -> str:
     """Rejection: x ~ q, u ~ U(0,1), keep x if u M q(x) <= p(x). Target: the lecture's mixture; q = N(0, 4^2)."""
     proposal = Normal(0.0, 4.0)
     grid = np.linspace(-12, 12, 800)
@@ -153,10 +163,13 @@ def figure_rejection(out_dir: str, quick: bool) -> str:
     axes[1].plot(grid, data.lecture_mixture_1d_pdf(grid), color="k", label="p(x)")
     axes[1].set(title=f"acceptance rate {rate:.3f} vs 1/M = {1 / M:.3f}", xlabel="x")
     axes[1].legend(fontsize=8)
+    if numbers is not None:
+        numbers |= {"envelope M (q = N(0, 4^2))": float(M), "accepted draws": n, "acceptance rate": float(rate),
+                    "1/M (the expected rate)": float(1 / M)}
     return save_figure(fig, out_dir, "sec2_rejection_sampling.png", quick)
 
 
-def figure_metropolis_hastings(out_dir: str, quick: bool) -> str:
+def figure_metropolis_hastings(out_dir: str, quick: bool, numbers: dict | None = None) -> str:
     """Random-walk MH on the lecture's mixture with three step sizes: too small, reasonable, too large."""
     n_steps = 1500 if quick else 20_000
     log_prob = lambda z: mixture_log_pdf(z[:, 0])  # noqa: E731  (n_chains, 1) -> (n_chains,)
@@ -167,6 +180,10 @@ def figure_metropolis_hastings(out_dir: str, quick: bool) -> str:
         result = metropolis_hastings(log_prob, 0.0, n_steps, step_size=step, n_chains=4, rng=10 + row)
         chains = result.chains[:, :, 0]
         tau = autocorrelation_time(chains)
+        if numbers is not None:
+            numbers |= {f"MH step {step}: acceptance": float(result.acceptance_rate.mean()),
+                        f"MH step {step}: autocorrelation time tau": float(tau),
+                        f"MH step {step}: ESS of {chains.size}": float(chains.size / tau)}
         label = f"step {step}: acceptance {result.acceptance_rate.mean():.2f}"
         shown = min(n_steps, 3000)                   # a window, so sticking and jumping stay visible
         axes[row, 0].plot(chains[0, :shown], lw=0.6)
@@ -184,7 +201,7 @@ def figure_metropolis_hastings(out_dir: str, quick: bool) -> str:
     return save_figure(fig, out_dir, "sec2_metropolis_hastings.png", quick)
 
 
-def figure_gradient_mcmc(out_dir: str, quick: bool) -> str:
+def figure_gradient_mcmc(out_dir: str, quick: bool, numbers: dict | None = None) -> str:
     """Random walk vs gradient-guided proposals on N(0, Sigma), Sigma = [[1, 0.95], [0.95, 1]]."""
     cov = np.array([[1.0, 0.95], [0.95, 1.0]])
     precision = np.linalg.inv(cov)
@@ -210,6 +227,9 @@ def figure_gradient_mcmc(out_dir: str, quick: bool) -> str:
         ax.plot(chain[:150, 0], chain[:150, 1], ".-", lw=0.6, ms=3, color="tab:blue")
         ax.plot(*x0, "r*", ms=10)
         ess = effective_sample_size(result.chains[:, n_steps // 5:])
+        if numbers is not None:
+            numbers |= {f"{name}: acceptance": float(result.acceptance_rate.mean()),
+                        f"{name}: smallest ESS of {4 * (n_steps - n_steps // 5)}": float(ess.min())}
         ax.set(title=f"{name}\nacceptance {result.acceptance_rate.mean():.2f}, ESS {ess.min():.0f} "
                f"of {4 * (n_steps - n_steps // 5)}", xlim=(-3.5, 3.5), ylim=(-3.5, 3.5), aspect="equal")
         axes[1, col].plot(chain[:, 0], lw=0.6)

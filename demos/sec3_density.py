@@ -27,7 +27,7 @@ def normal_pdf(x: np.ndarray, mu: float, sigma: float) -> np.ndarray:
     return np.exp(-0.5 * ((x - mu) / sigma) ** 2) / (np.sqrt(2 * np.pi) * sigma)
 
 
-def figure_em(out_dir: str, quick: bool) -> str:
+def figure_em(out_dir: str, quick: bool, numbers: dict | None = None) -> str:
     """The lecture's example: w = [0.3, 0.4, 0.3], mu = [-5, 0, 5], sigma = [0.8, 1, 0.5], K = 3, and EM
     started from w0 = [0.33, 0.33, 0.33], mu0 = [1.71, 0.69, -2.24], sigma0 = [1.72, 1.49, 1.21]."""
     x = data.lecture_mixture_1d(300 if quick else 1000, seed=0)
@@ -63,10 +63,19 @@ def figure_em(out_dir: str, quick: bool) -> str:
     ax.set_title("EM never decreases the likelihood")
     fig.suptitle("EM for a Gaussian mixture: E-step p(k|x), M-step w_k, mu_k, sigma_k (lecture's example)")
     fig.tight_layout()
+    if numbers is not None:
+        order = np.argsort(gmm.means_[:, 0])  # components sorted by mean, as the true ones are listed
+        numbers |= {"samples N": len(x), "EM iterations": len(history) - 1,
+                    "mean log-likelihood, start": float(gmm.log_likelihood_history_[0]),
+                    "mean log-likelihood, converged": float(gmm.log_likelihood_history_[-1]),
+                    "fitted w (true 0.3, 0.4, 0.3)": ", ".join(f"{v:.3f}" for v in gmm.weights_[order]),
+                    "fitted mu (true -5, 0, 5)": ", ".join(f"{v:.3f}" for v in gmm.means_[order, 0]),
+                    "fitted sigma (true 0.8, 1, 0.5)":
+                        ", ".join(f"{v:.3f}" for v in np.sqrt(gmm.covariances_[order, 0, 0]))}
     return save_figure(fig, out_dir, "sec3_em_iterations.png", quick)
 
 
-def figure_kde(out_dir: str, quick: bool) -> str:
+def figure_kde(out_dir: str, quick: bool, numbers: dict | None = None) -> str:
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.5))
     # Left: p_hat(x) = (1/N) sum_n K(x; x_n, sigma): one kernel per sample.
     points = data.lecture_mixture_1d(8, seed=3)
@@ -87,6 +96,8 @@ def figure_kde(out_dir: str, quick: bool) -> str:
     ax.plot(grid, data.lecture_mixture_1d_pdf(grid), "k:", lw=1.5, label="true p(x)")
     for i, bandwidth in enumerate([0.1, "scott", "cv", 3.0]):
         fitted = KernelDensity(bandwidth=bandwidth, seed=0).fit(x)
+        if numbers is not None and isinstance(bandwidth, str):
+            numbers[f"bandwidth by {bandwidth}, N = {len(x)}"] = float(fitted.bandwidth_)
         ax.plot(grid, fitted.pdf(grid), color=COLOURS[i],
                 label=f"{bandwidth}: sigma = {fitted.bandwidth_:.2f}" if isinstance(bandwidth, str)
                 else f"sigma = {bandwidth}")
@@ -104,7 +115,7 @@ def figure_kde(out_dir: str, quick: bool) -> str:
     return save_figure(fig, out_dir, "sec3_kde.png", quick)
 
 
-def figure_sampling(out_dir: str, quick: bool) -> str:
+def figure_sampling(out_dir: str, quick: bool, numbers: dict | None = None) -> str:
     n = 2000 if quick else 20000
     x = data.lecture_mixture_1d(1000, seed=2)
     gmm = GaussianMixture(3, n_init=1 if quick else 3, seed=0).fit(x)
@@ -139,6 +150,10 @@ def figure_sampling(out_dir: str, quick: bool) -> str:
         ax.plot(draws[:, 0], draws[:, 1], ".", color="tab:red", ms=2, label="samples")
         ax.set_title(f"samples from the {name}")
         ax.legend(fontsize=8, loc="upper right")
+    if numbers is not None:
+        numbers |= {"1-D, N = 1000: mean log p_hat of the training points, GMM": float(gmm.score(x)),
+                    "... KDE (scored on its own kernels' centres: optimistic)": float(kde.score(x)),
+                    "ring: cv bandwidth": float(kde2.bandwidth_)}
     for ax in axes[1]:
         ax.set_xlim(-3, 3)
         ax.set_ylim(-3, 3)
@@ -167,10 +182,13 @@ def curse_of_dimensionality(dimensions: list[int], n_train: int, n_test: int) ->
     return gaps
 
 
-def figure_curse(out_dir: str, quick: bool) -> str:
+def figure_curse(out_dir: str, quick: bool, numbers: dict | None = None) -> str:
     dimensions = [1, 2, 4, 8] if quick else [1, 2, 4, 8, 16, 32]
     n_train = 200 if quick else 500
     gaps = curse_of_dimensionality(dimensions, n_train, 1000)
+    if numbers is not None:
+        for name, gap in gaps.items():
+            numbers |= {f"{name}, d = {d}: gap in nats per dimension": g for d, g in zip(dimensions, gap)}
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for name, gap in gaps.items():
         ax.plot(dimensions, gap, "o-", label=name)

@@ -37,10 +37,15 @@ for the cores, and the two ways of summing a product differ in the last bit, whi
 (5e-7 apart after 300 steps, different pictures after a few thousand): one thread gives the same figures
 for the same seed on any number of cores.
 
+``run(out_dir, quick, full)`` also returns the measured numbers (the tour's report shows them); with ``full``
+(``python demos/tour.py --full --sections gan``) every game trains the README's epochs instead of the demo's
+budget, about half an hour on two cores.
+
 Run: python demos/sec5_gan.py [--quick]
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import replace
 
@@ -49,6 +54,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from tqdm.auto import tqdm  # noqa: E402
 
 from autograd_lite import no_grad, ops  # noqa: E402
 from scratchgen import metrics  # noqa: E402
@@ -79,6 +85,17 @@ def ring_settings(quick: bool, loss: str | None = None, pack: int | None = None)
     config, train = gan_settings("ring", quick=quick)
     overrides = {"seed": SEED} | ({"loss": loss} if loss else {}) | ({"pack": pack} if pack else {})
     return replace(config, **overrides), replace(train, seed=SEED, blas_threads=1)
+
+
+def readme_steps(train_config, data: dict) -> int:
+    """The steps of the README's run: its epochs of ceil(n / batch) steps."""
+    return train_config.epochs * math.ceil(len(data["train"]) / train_config.batch_size)
+
+
+def check_not_interrupted(result) -> None:
+    """The Trainer turns a first Ctrl-C into an early stop; the demo (and the tour around it) stops with it."""
+    if result.stopped == "interrupted":
+        raise KeyboardInterrupt
 
 
 # ----- what is measured during training ---------------------------------------------------------------------
@@ -128,12 +145,13 @@ def snapshot(trainer: Trainer, step: int, grid: np.ndarray) -> dict:
             "d_grid": discriminator_probability(trainer.model, grid)}
 
 
-def train_ring(data: dict, label: str, loss: str, pack: int, quick: bool, snapshots=()) -> dict:
-    """One GAN on the ring for the demo's budget of steps; the coverage curve and the chosen snapshots are
-    measured by the Trainer's callback, which runs after every step."""
+def train_ring(data: dict, label: str, loss: str, pack: int, quick: bool, snapshots=(), steps: int | None = None,
+               every: int | None = None) -> dict:
+    """One GAN on the ring for the demo's budget of steps (or ``steps``); the coverage curve (every ``every``
+    steps) and the chosen snapshots are measured by the Trainer's callback, which runs after every step."""
     config, train_config = ring_settings(quick, loss, pack)
-    steps = QUICK_RING_STEPS if quick else RING_STEPS
-    every = QUICK_CURVE_EVERY if quick else CURVE_EVERY
+    steps = steps or (QUICK_RING_STEPS if quick else RING_STEPS)
+    every = every or (QUICK_CURVE_EVERY if quick else CURVE_EVERY)
     _, grid = decision_grid(QUICK_GRID if quick else GRID)
     model = GAN(config)
     curve = {"step": [], "modes": [], "high_quality": [], "d_fake": []}
@@ -150,17 +168,24 @@ def train_ring(data: dict, label: str, loss: str, pack: int, quick: bool, snapsh
             curve["high_quality"].append(c.high_quality)
             curve["d_fake"].append(mean_d_of_fakes(trainer.model, samples))
 
-    trainer = Trainer(model, data["train"], data["validation"], train_config, progress=False,
-                      callback=lambda trainer, step, _loss: measure(trainer, step))
+    bar = tqdm(total=steps, desc=f"ring, {label}", unit="step", leave=False, disable=None)
+
+    def after_step(trainer: Trainer, step: int, _loss: float) -> None:
+        bar.update(1)
+        measure(trainer, step)
+
+    trainer = Trainer(model, data["train"], data["validation"], train_config, progress=False, callback=after_step)
     measure(trainer, 0)  # the players as initialised
     start = time.perf_counter()
-    trainer.fit(max_steps=steps)
+    with bar:
+        check_not_interrupted(trainer.fit(max_steps=steps))
     seconds = time.perf_counter() - start
     final = generator_samples(trainer, N_POINTS)
     result = {"label": label, "config": config, "train_config": train_config, "steps": trainer.step,
               "seconds": seconds, "samples": final, "coverage": coverage(final),
               "ema_coverage": coverage(generator_samples(trainer, N_POINTS, ema=True)),
-              "d_fake": mean_d_of_fakes(model, final), "curve": curve, "snapshots": pictures}
+              "d_fake": mean_d_of_fakes(model, final), "curve": curve, "snapshots": pictures,
+              "full": steps >= readme_steps(train_config, data)}
     c, e = result["coverage"], result["ema_coverage"]
     print(f"    ring, {label}: {trainer.step} steps in {seconds:.1f} s; G covers {c.modes_covered}/8 modes, "
           f"{100 * c.high_quality:.1f}% high quality (EMA of G: {e.modes_covered}/8, "
@@ -168,16 +193,21 @@ def train_ring(data: dict, label: str, loss: str, pack: int, quick: bool, snapsh
     return result
 
 
-def train_digits(data: dict, quick: bool) -> dict:
-    """The README's DCGAN pair on the digits for the demo's budget; Frechet digit distances to the test split
+def train_digits(data: dict, quick: bool, full: bool = False) -> dict:
+    """The README's DCGAN pair on the digits for the demo's budget (``full``: the README's epochs); Frechet digit
+    distances to the test split
     of N_DIGITS samples and of the N_DIGITS real validation digits (the same size: the estimate is biased
     upwards for small sets, so only equal sizes compare)."""
     config, train_config = gan_settings("digits", quick=quick)
     config, train_config = replace(config, seed=SEED), replace(train_config, seed=SEED, blas_threads=1)
     model = GAN(config)
-    trainer = Trainer(model, data["train"], data["validation"], train_config, progress=False)
+    steps = readme_steps(train_config, data) if full else QUICK_DIGIT_STEPS if quick else DIGIT_STEPS
+    bar = tqdm(total=steps, desc="digits, DCGAN", unit="step", leave=False, disable=None)
+    trainer = Trainer(model, data["train"], data["validation"], train_config, progress=False,
+                      callback=lambda _trainer, _step, _loss: bar.update(1))
     start = time.perf_counter()
-    trainer.fit(max_steps=QUICK_DIGIT_STEPS if quick else DIGIT_STEPS)
+    with bar:
+        check_not_interrupted(trainer.fit(max_steps=steps))
     seconds = time.perf_counter() - start
     classifier = metrics.train_digit_classifier(seed=SEED, epochs=QUICK_CLASSIFIER_EPOCHS) if quick else None
     test, real = data["test"].reshape(-1, 64), data["validation"].reshape(-1, 64)[:N_DIGITS]
@@ -189,22 +219,27 @@ def train_digits(data: dict, quick: bool) -> dict:
               "fdd": metrics.frechet_digit_distance(samples, test, classifier),
               "fdd_ema": metrics.frechet_digit_distance(ema_samples, test, classifier),
               "fdd_real": metrics.frechet_digit_distance(real, test, classifier), "n": len(real),
-              "n_test": len(test)}
+              "n_test": len(test), "full": full}
     print(f"    digits, DCGAN: {trainer.step} steps in {seconds:.1f} s; Frechet digit distance to the test digits "
           f"{result['fdd']:.1f} (EMA of G: {result['fdd_ema']:.1f}; real validation digits "
           f"{result['fdd_real']:.1f})", flush=True)
     return result
 
 
-def run_experiment(quick: bool = False) -> dict:
-    """The three ring games (the default one with snapshots) and the digits' DCGAN."""
+def run_experiment(quick: bool = False, full: bool = False) -> dict:
+    """The three ring games (the default one with snapshots) and the digits' DCGAN; ``full``: each for the
+    README's epochs, with the snapshots and the curve's spacing stretched in proportion."""
     ring = load_data("ring")
-    snapshots = QUICK_SNAPSHOTS if quick else SNAPSHOTS
-    runs = [train_ring(ring, label, loss, pack, quick, snapshots if i == len(VARIANTS) - 1 else ())
+    snapshots, steps, every = (QUICK_SNAPSHOTS, None, None) if quick else (SNAPSHOTS, None, None)
+    if full and not quick:
+        steps = readme_steps(ring_settings(False)[1], ring)
+        snapshots = tuple(round(s * steps / RING_STEPS) for s in SNAPSHOTS)
+        every = round(CURVE_EVERY * steps / RING_STEPS)
+    runs = [train_ring(ring, label, loss, pack, quick, snapshots if i == len(VARIANTS) - 1 else (), steps, every)
             for i, (label, loss, pack) in enumerate(VARIANTS)]
-    digits = train_digits(load_data("digits"), quick)
+    digits = train_digits(load_data("digits"), quick, full=full and not quick)
     return {"ring": runs, "default": runs[-1], "digits": digits, "data": ring["test"], "quick": quick,
-            "curve_every": QUICK_CURVE_EVERY if quick else CURVE_EVERY}
+            "curve_every": every or (QUICK_CURVE_EVERY if quick else CURVE_EVERY)}
 
 
 # ----- drawing ----------------------------------------------------------------------------------------------
@@ -221,6 +256,8 @@ def describe_ring(run: dict, quick: bool, packs: str | None = None) -> str:
             f"(D x{c.lr_scale_discriminator:g}), batch {t.batch_size}; {run['steps']} steps, seed {SEED}")
     if quick:
         return text + " [quick settings]"
+    if run["full"]:
+        return text + f" [the README's settings: {t.epochs} epochs]"
     return text + f" [the README trains {t.epochs} epochs]"
 
 
@@ -307,7 +344,8 @@ def figure_digits(experiment: dict, out_dir: str, n: int = 64) -> str:
         ax.set_title(title, fontsize=9)
     c, t = run["config"], run["train_config"]
     budget = f"{run['steps']} steps ({run['epochs']:.3g} epochs)"
-    note = " [quick settings, quick classifier]" if quick else f" [the README trains {t.epochs} epochs]"
+    note = (" [quick settings, quick classifier]" if quick else f" [the README's settings: {t.epochs} epochs]"
+            if run["full"] else f" [the README trains {t.epochs} epochs]")
     fig.suptitle(f"DCGAN on the 8x8 digits: latent {c.latent_dim}, Adam lr {t.lr:g}, batch {t.batch_size}, "
                  f"{budget}, seed {SEED}{note}\nFrechet digit distance to the {run['n_test']} test digits: "
                  f"{run['n']} samples of G {run['fdd']:.1f} (of its EMA {run['fdd_ema']:.1f}); "
@@ -316,10 +354,35 @@ def figure_digits(experiment: dict, out_dir: str, n: int = 64) -> str:
     return save_figure(fig, out_dir, "sec5_gan_digits.png", quick)
 
 
+def summary(experiment: dict) -> dict:
+    """The measured numbers behind the figures, for the tour's report."""
+    result: dict = {}
+    for run in experiment["ring"]:
+        c, e = run["coverage"], run["ema_coverage"]
+        name = f"ring, {run['label']}"
+        result |= {f"{name}: steps": run["steps"], f"{name}: modes covered by G": f"{c.modes_covered}/8",
+                   f"{name}: high-quality samples of G": f"{100 * c.high_quality:.1f}%",
+                   f"{name}: EMA of G": f"{e.modes_covered}/8, {100 * e.high_quality:.1f}%",
+                   f"{name}: mean D(G(z))": run["d_fake"]}
+    digits = experiment["digits"]
+    result |= {"digits, DCGAN: steps": digits["steps"],
+               f"digits: Frechet digit distance of {digits['n']} samples of G": digits["fdd"],
+               "digits: ... of the EMA of G": digits["fdd_ema"],
+               f"digits: ... of {digits['n']} real validation digits": digits["fdd_real"]}
+    return result
+
+
+def run(out_dir: str = "demo_output", quick: bool = False, full: bool = False) -> tuple[list[str], dict]:
+    """The figures and the measured numbers; ``full``: the README's epochs instead of the demo's budget."""
+    # run_experiment(quick) when not full: the form a caller (or a test) that wraps it knows
+    experiment = run_experiment(quick, full=True) if full else run_experiment(quick)
+    figures = [figure_training(experiment, out_dir), figure_losses(experiment, out_dir),
+               figure_digits(experiment, out_dir)]
+    return figures, summary(experiment)
+
+
 def main(out_dir: str = "demo_output", quick: bool = False) -> list[str]:
-    experiment = run_experiment(quick)
-    return [figure_training(experiment, out_dir), figure_losses(experiment, out_dir),
-            figure_digits(experiment, out_dir)]
+    return run(out_dir, quick)[0]
 
 
 if __name__ == "__main__":

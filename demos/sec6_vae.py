@@ -13,10 +13,14 @@ Figures:
   sec6_latent_manifold.png   the 2-D model: E[x|z] over a grid of N(0, I) quantiles, and the test codes
   sec6_training_curves.png   training and validation loss per epoch, both models
 
+``run(out_dir, quick, full)`` also returns the measured numbers (the tour's report shows them); with ``full``
+(``python demos/tour.py --full --sections vae``) both models train the README's epochs (early stopping on).
+
 Run: python demos/sec6_vae.py [--quick]
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import replace
 
@@ -26,6 +30,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
+from tqdm.auto import tqdm  # noqa: E402
 
 from autograd_lite import no_grad  # noqa: E402
 from scratchgen.cli import default_settings, evaluate_model, load_data  # noqa: E402
@@ -44,11 +49,14 @@ GRID = 15              # the manifold figure decodes GRID x GRID codes
 PAIRS = ((0, 6), (1, 7), (3, 8), (4, 9))  # interpolate between a test digit of each class of a pair
 
 
-def settings(quick: bool, latent_dim: int | None = None):
-    """(VAEConfig, TrainConfig): the README's VAE with the demo's epoch budget, or the tiny quick model."""
+def settings(quick: bool, latent_dim: int | None = None, full: bool = False):
+    """(VAEConfig, TrainConfig): the README's VAE with the demo's epoch budget (``full``: the README's epochs), or
+    the tiny quick model."""
     config, train = default_settings("vae", quick=quick)
     if latent_dim is not None:
         config = replace(config, latent_dim=latent_dim)
+    if full and not quick:
+        return config, train
     epochs = QUICK_EPOCHS if quick else (EPOCHS if latent_dim is None else EPOCHS_2D)
     return config, replace(train, epochs=epochs)
 
@@ -57,8 +65,13 @@ def train(config, train_config, data: dict, k: int) -> dict:
     """Train one VAE (best weights on validation kept) and evaluate it on the test split."""
     model = VAE(config)
     start = time.perf_counter()
-    trainer = Trainer(model, data["train"], data["validation"], train_config, progress=False)
-    result = trainer.fit()
+    steps = train_config.epochs * math.ceil(len(data["train"]) / train_config.batch_size)
+    with tqdm(total=steps, desc=f"VAE latent {config.latent_dim}", unit="step", leave=False, disable=None) as bar:
+        trainer = Trainer(model, data["train"], data["validation"], train_config, progress=False,
+                          callback=lambda _trainer, _step, _loss: bar.update(1))
+        result = trainer.fit()
+    if result.stopped == "interrupted":  # the Trainer turned a Ctrl-C into an early stop: the demo stops too
+        raise KeyboardInterrupt
     metrics = evaluate_model(model, data["test"], k=k)
     seconds = time.perf_counter() - start
     print(f"    VAE latent {config.latent_dim}: {result.epochs_done} epochs in {result.seconds:.1f} s, best "
@@ -68,12 +81,12 @@ def train(config, train_config, data: dict, k: int) -> dict:
     return {"model": model, "result": result, "metrics": metrics, "config": config, "train_config": train_config}
 
 
-def run_experiment(quick: bool = False) -> dict:
+def run_experiment(quick: bool = False, full: bool = False) -> dict:
     """Train the README VAE and the 2-D one; everything the figures show."""
     data = load_data("digits")
     k = QUICK_EVAL_K if quick else EVAL_K
-    main_model = train(*settings(quick), data, k)
-    flat = train(*settings(quick, latent_dim=2), data, k)
+    main_model = train(*settings(quick, full=full), data, k)
+    flat = train(*settings(quick, latent_dim=2, full=full), data, k)
     return {"vae": main_model, "vae2d": flat, "data": data, "k": k, "quick": quick}
 
 
@@ -100,6 +113,8 @@ def describe(run: dict, quick: bool) -> str:
             f"(best {r.best_epoch})")
     if quick:
         return text + " [quick settings]"
+    if run["train_config"].epochs >= README_EPOCHS:
+        return text + f" [the README's settings: up to {README_EPOCHS} epochs]"
     return text + f" [the README trains up to {README_EPOCHS}]"
 
 
@@ -245,11 +260,32 @@ def figure_training_curves(experiment: dict, out_dir: str) -> str:
     return save_figure(fig, out_dir, "sec6_training_curves.png", quick)
 
 
+def summary(experiment: dict) -> dict:
+    """The measured numbers behind the figures, for the tour's report."""
+    result: dict = {}
+    for key in ("vae", "vae2d"):
+        run, k = experiment[key], experiment["k"]
+        r, m, name = run["result"], run["metrics"], f"latent {run['config'].latent_dim}"
+        result |= {f"{name}: epochs (best on validation)": f"{r.epochs_done} ({r.best_epoch})",
+                   f"{name}: test NLL, IWAE k = {k} (nats)": m["test_nll"],
+                   f"{name}: its standard error": m["test_nll_stderr"],
+                   f"{name}: test -ELBO (nats)": m["test_neg_elbo"],
+                   f"{name}: training seconds": r.seconds}
+    return result
+
+
+def run(out_dir: str = "demo_output", quick: bool = False, full: bool = False) -> tuple[list[str], dict]:
+    """The figures and the measured numbers; ``full``: the README's epochs instead of the demo's budget."""
+    # run_experiment(quick) when not full: the form a caller (or a test) that wraps it knows
+    experiment = run_experiment(quick, full=True) if full else run_experiment(quick)
+    figures = [figure_reconstructions(experiment, out_dir), figure_samples(experiment, out_dir),
+               figure_interpolation(experiment, out_dir), figure_latent_manifold(experiment, out_dir),
+               figure_training_curves(experiment, out_dir)]
+    return figures, summary(experiment)
+
+
 def main(out_dir: str = "demo_output", quick: bool = False) -> list[str]:
-    experiment = run_experiment(quick)
-    return [figure_reconstructions(experiment, out_dir), figure_samples(experiment, out_dir),
-            figure_interpolation(experiment, out_dir), figure_latent_manifold(experiment, out_dir),
-            figure_training_curves(experiment, out_dir)]
+    return run(out_dir, quick)[0]
 
 
 if __name__ == "__main__":

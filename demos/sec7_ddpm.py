@@ -44,6 +44,10 @@ The quick mode (``--quick``, the tour's smoke run) trains the quick models of ``
 (T = 50, tiny networks) for a few steps: its samples and numbers only show that everything runs. The demo
 runs with one BLAS thread, so the same seed gives the same figures on any number of cores.
 
+``run(out_dir, quick, full)`` also returns the measured numbers (the tour's report shows them); with ``full``
+(``python demos/tour.py --full --sections ddpm``) both models train the README's epochs (23,520 and 3,200
+steps), about 15 minutes on two free cores.
+
 Run: python demos/sec7_ddpm.py [--quick]
 """
 from __future__ import annotations
@@ -57,6 +61,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
+from tqdm.auto import tqdm  # noqa: E402
 
 from scratchgen import metrics  # noqa: E402
 from scratchgen.cli import N_CHAMFER, N_CHAMFER_REFERENCES, ddpm_settings, load_data  # noqa: E402
@@ -87,16 +92,26 @@ def settings(name: str, quick: bool):
     return replace(config, seed=SEED), replace(train, seed=SEED)
 
 
-def train(name: str, data: dict, steps: int, quick: bool) -> dict:
-    """One DDPM trained for ``steps`` steps; the loss L_simple of every step is recorded by the callback."""
+def train(name: str, data: dict, steps: int | None, quick: bool) -> dict:
+    """One DDPM trained for ``steps`` steps (None: the README's epochs); the loss L_simple of every step is
+    recorded by the callback."""
     config, train_config = settings(name, quick)
     model = DDPM(config)
-    losses: list[float] = []
-    trainer = Trainer(model, data["train"], data["validation"], train_config, progress=False,
-                      callback=lambda _trainer, _step, loss: losses.append(loss))
-    start = time.perf_counter()
-    result = trainer.fit(max_steps=steps)
     n_batches = int(np.ceil(len(data["train"]) / train_config.batch_size))
+    steps = steps or train_config.epochs * n_batches
+    losses: list[float] = []
+    bar = tqdm(total=steps, desc=f"DDPM, {name}", unit="step", leave=False, disable=None)
+
+    def after_step(_trainer: Trainer, _step: int, loss: float) -> None:
+        losses.append(loss)
+        bar.update(1)
+
+    trainer = Trainer(model, data["train"], data["validation"], train_config, progress=False, callback=after_step)
+    start = time.perf_counter()
+    with bar:
+        result = trainer.fit(max_steps=steps)
+    if result.stopped == "interrupted":  # the Trainer turned a Ctrl-C into an early stop: the demo stops too
+        raise KeyboardInterrupt
     return {"trainer": trainer, "model": model, "config": config, "train_config": train_config,
             "steps": trainer.step, "epochs": trainer.step / n_batches, "losses": np.array(losses),
             "validation_loss": list(result.validation_loss), "n_batches": n_batches,
@@ -129,10 +144,10 @@ def forward_process(swiss: dict, digits: dict) -> dict:
             "digit": models["digits"].forward_process(digits["test"][FORWARD_DIGIT:FORWARD_DIGIT + 1], times, rng=SEED)}
 
 
-def swiss_roll_experiment(data: dict, quick: bool) -> dict:
-    """Train the MLP; draw 2048 samples with each sampler (the ancestral one keeping its trajectory) and
-    score them with the Chamfer protocol of ``evaluate_ddpm``."""
-    run = train("swiss_roll", data, QUICK_SWISS_STEPS if quick else SWISS_STEPS, quick)
+def swiss_roll_experiment(data: dict, quick: bool, full: bool = False) -> dict:
+    """Train the MLP (``full``: the README's epochs); draw 2048 samples with each sampler (the ancestral one
+    keeping its trajectory) and score them with the Chamfer protocol of ``evaluate_ddpm``."""
+    run = train("swiss_roll", data, None if full else QUICK_SWISS_STEPS if quick else SWISS_STEPS, quick)
     model, T = run["model"], run["model"].schedule.T
     ddim_steps = min(QUICK_DDIM_STEPS if quick else DDIM_STEPS, T)
     start = time.perf_counter()
@@ -157,10 +172,10 @@ def swiss_roll_experiment(data: dict, quick: bool) -> dict:
     return run
 
 
-def digits_experiment(data: dict, quick: bool) -> dict:
-    """Train the U-Net; a few digits ancestrally (with their trajectories), many with DDIM; Frechet digit
-    distances to the test digits, each beside real training digits of the same number."""
-    run = train("digits", data, QUICK_DIGIT_STEPS if quick else DIGIT_STEPS, quick)
+def digits_experiment(data: dict, quick: bool, full: bool = False) -> dict:
+    """Train the U-Net (``full``: the README's epochs); a few digits ancestrally (with their trajectories), many
+    with DDIM; Frechet digit distances to the test digits, each beside real training digits of the same number."""
+    run = train("digits", data, None if full else QUICK_DIGIT_STEPS if quick else DIGIT_STEPS, quick)
     model, T = run["model"], run["model"].schedule.T
     ddim_steps = min(QUICK_DDIM_STEPS if quick else DDIM_STEPS, T)
     n_ancestral, n_fdd = (QUICK_N_ANCESTRAL_DIGITS, QUICK_N_FDD) if quick else (N_ANCESTRAL_DIGITS, N_FDD)
@@ -189,12 +204,14 @@ def digits_experiment(data: dict, quick: bool) -> dict:
     return run
 
 
-def run_experiment(quick: bool = False) -> dict:
-    """The forward process, then both models trained, sampled and scored (one BLAS thread throughout)."""
+def run_experiment(quick: bool = False, full: bool = False) -> dict:
+    """The forward process, then both models trained, sampled and scored (one BLAS thread throughout);
+    ``full``: trained for the README's epochs."""
     swiss, digits = load_data("swiss_roll"), load_data("digits")
+    full = full and not quick
     with threadpool_limits(1, user_api="blas"):
-        return {"forward": forward_process(swiss, digits), "swiss_roll": swiss_roll_experiment(swiss, quick),
-                "digits": digits_experiment(digits, quick), "data": swiss["test"], "quick": quick}
+        return {"forward": forward_process(swiss, digits), "swiss_roll": swiss_roll_experiment(swiss, quick, full),
+                "digits": digits_experiment(digits, quick, full), "data": swiss["test"], "quick": quick}
 
 
 # ----- drawing ----------------------------------------------------------------------------------------------
@@ -205,6 +222,14 @@ def describe(run: dict) -> str:
     else:
         net = f"TimeMLP {'-'.join(map(str, c.hidden))}"
     return f"{net}; {c.schedule} betas, T = {run['T']}; Adam lr {run['train_config'].lr:g}; EMA weights; seed {SEED}"
+
+
+def budget(run: dict, quick: bool) -> str:
+    """The training budget on a figure: budget_label's, or the README's settings when the run trained them."""
+    t = run["train_config"]
+    if not quick and run["steps"] >= t.epochs * run["n_batches"]:
+        return f"the README's settings: {run['steps']} steps ({run['epochs']:.3g} epochs) of batch {t.batch_size}"
+    return budget_label(run, quick)
 
 
 def scatter_points(ax, points: np.ndarray, data: np.ndarray | None = None, colour: str = "tab:blue") -> None:
@@ -278,11 +303,11 @@ def figure_reverse(experiment: dict, out_dir: str) -> str:
     ax.set_xlabel("t: x_t of the backward process (continuous, drawn clipped to 0..16); the last column: the "
                   "sample, x_0 rounded to the 17 grey levels (the decoder's bins)", fontsize=8)
     ax.set_title(f"digits: the U-Net's ancestral trajectories, {N_TRAJECTORY_DIGITS} digits "
-                 f"({budget_label(digits, quick)})", fontsize=9)
+                 f"({budget(digits, quick)})", fontsize=9)
     fig.suptitle(f"the backward process, ancestral sampler (DDPM's Algorithm 2): x_T ~ N(0, I), then "
                  f"x_(t-1) = mu_theta(x_t, t) + sigma_t z for t = T, ..., 1 (sigma_t^2 = beta_t)\n"
                  f"top: {N_CHAMFER} swiss-roll points (blue) over the data (grey); {describe(swiss)} "
-                 f"[{budget_label(swiss, quick)}]", fontsize=9)
+                 f"[{budget(swiss, quick)}]", fontsize=9)
     return save_figure(fig, out_dir, "sec7_ddpm_reverse.png", quick)
 
 
@@ -339,22 +364,49 @@ def figure_samples(experiment: dict, out_dir: str) -> str:
     ax = fig.add_subplot(grid[1, 3])
     loss_curve(ax, digits, "digits")
     ax.set_title(f"digits: training loss ({digits['steps']} steps, {digits['train_seconds']:.0f} s)", fontsize=8.5)
-    readme = ("" if quick else "\nthe U-Net's digits are those of a short run; `scratchgen train ddpm --data digits` "
-              "(3,200 steps) reaches Frechet 3.0 and a test NLL bound of 84.1 nats (seed 0)")
+    full = digits["steps"] >= digits["train_config"].epochs * digits["n_batches"]
+    readme = ("" if quick else "\nthe README's run of these settings (seed 0) reached Frechet 3.0 and a test NLL "
+              "bound of 84.1 nats" if full else "\nthe U-Net's digits are those of a short run; `scratchgen train "
+              "ddpm --data digits` (3,200 steps) reaches Frechet 3.0 and a test NLL bound of 84.1 nats (seed 0)")
     fig.suptitle(f"samples of both samplers, from the same network (EMA weights)\n"
-                 f"swiss roll: {describe(swiss)} [{budget_label(swiss, quick)}]\n"
+                 f"swiss roll: {describe(swiss)} [{budget(swiss, quick)}]\n"
                  f"Chamfer distance (sum of squared nearest-neighbour distances both ways) of {N_CHAMFER} samples "
                  f"to {N_CHAMFER} fresh data points (grey), mean +- std over {N_CHAMFER_REFERENCES} draws\n"
-                 f"digits: {describe(digits)} [{budget_label(digits, quick)}]\n"
+                 f"digits: {describe(digits)} [{budget(digits, quick)}]\n"
                  f"Frechet digit distance to the {digits['n_test']} test digits (biased upwards for small sets: "
                  f"compare at equal sizes){readme}", fontsize=9)
     return save_figure(fig, out_dir, "sec7_ddpm_samples.png", quick)
 
 
+def summary(experiment: dict) -> dict:
+    """The measured numbers behind the figures, for the tour's report."""
+    swiss, digits = experiment["swiss_roll"], experiment["digits"]
+    small, n = digits["fdd_small"], digits["n_ancestral"]
+    return {"swiss roll: training steps": swiss["steps"],
+            f"swiss roll: Chamfer, ancestral ({swiss['T']} steps), mean +- std": "{:.2f} +- {:.2f}".format(
+                *swiss["chamfer"]),
+            f"swiss roll: Chamfer, DDIM ({swiss['ddim_steps']} steps)": "{:.2f} +- {:.2f}".format(
+                *swiss["chamfer_ddim"]),
+            "swiss roll: Chamfer floor (two data draws)": "{:.2f} +- {:.2f}".format(*swiss["chamfer_floor"]),
+            "digits: training steps": digits["steps"],
+            f"digits: Frechet digit distance, {digits['n_fdd']} DDIM samples": digits["fdd_ddim"],
+            f"digits: ... {digits['n_fdd']} real training digits": digits["fdd_real"],
+            f"digits: ... {n} ancestral samples": small["ancestral"],
+            f"digits: ... {n} DDIM samples": small["ddim"],
+            f"digits: ... {n} real training digits": small["real"]}
+
+
+def run(out_dir: str = "demo_output", quick: bool = False, full: bool = False) -> tuple[list[str], dict]:
+    """The figures and the measured numbers; ``full``: the README's epochs instead of the demo's budget."""
+    # run_experiment(quick) when not full: the form a caller (or a test) that wraps it knows
+    experiment = run_experiment(quick, full=True) if full else run_experiment(quick)
+    figures = [figure_forward(experiment, out_dir), figure_reverse(experiment, out_dir),
+               figure_samples(experiment, out_dir)]
+    return figures, summary(experiment)
+
+
 def main(out_dir: str = "demo_output", quick: bool = False) -> list[str]:
-    experiment = run_experiment(quick)
-    return [figure_forward(experiment, out_dir), figure_reverse(experiment, out_dir),
-            figure_samples(experiment, out_dir)]
+    return run(out_dir, quick)[0]
 
 
 if __name__ == "__main__":

@@ -53,6 +53,11 @@ The quick mode (``--quick``, the tour's smoke run) trains the quick model of ``d
 (T = 50, a tiny U-Net) for a few steps: its samples and numbers only show that everything runs. The demo runs
 with one BLAS thread, so the same seed gives the same figures on any number of cores.
 
+``run(out_dir, quick, full)`` also returns the measured numbers (the tour's report shows them); with ``full``
+(``python demos/tour.py --full --sections conditional-inverse``) the U-Net trains the README's 3,200 steps, the
+sweep draws 30 samples per label with 100 DDIM steps (bench/guidance.py's table) and 100 test digits are
+restored with 250 DPS steps (``scratchgen evaluate``'s protocol): about 15 minutes on two free cores.
+
 Run: python demos/sec8_conditional_inverse.py [--quick]
 """
 from __future__ import annotations
@@ -67,6 +72,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
+from tqdm.auto import tqdm  # noqa: E402
 
 from scratchgen import metrics  # noqa: E402
 from scratchgen.cli import ddpm_settings, load_data  # noqa: E402
@@ -88,6 +94,8 @@ N_CLASSES = 10
 LOSS_WINDOW = 10       # steps in the running mean of the loss curve
 SEED, SAMPLE_SEED = 0, 1   # weights and training stream; the noise of every sample and restoration
 TASKS = (("inpaint", "dps"), ("inpaint", "repaint"), ("superres", "dps"), ("deblur", "dps"))
+# the full run (``run(full=True)``): the README's protocols, bench/guidance.py's sweep and evaluate's restorations
+FULL_PER_LABEL, FULL_DDIM_STEPS, FULL_N_RESTORE, FULL_DPS_STEPS = 30, 100, 100, 250
 
 
 def settings(quick: bool):
@@ -96,17 +104,26 @@ def settings(quick: bool):
     return replace(config, seed=SEED), replace(train_config, seed=SEED)
 
 
-def train(data: dict, quick: bool) -> dict:
-    """The conditional U-Net trained for a bounded number of steps on the (images, labels) pairs; the loss
-    L_simple of every step is recorded by the callback."""
+def train(data: dict, quick: bool, full: bool = False) -> dict:
+    """The conditional U-Net trained for a bounded number of steps (``full``: the README's epochs) on the
+    (images, labels) pairs; the loss L_simple of every step is recorded by the callback."""
     config, train_config = settings(quick)
     model = DDPM(config)
-    losses: list[float] = []
-    trainer = Trainer(model, data["train"], data["validation"], train_config, progress=False,
-                      callback=lambda _trainer, _step, loss: losses.append(loss))
-    start = time.perf_counter()
-    trainer.fit(max_steps=QUICK_TRAIN_STEPS if quick else TRAIN_STEPS)
     n_batches = int(np.ceil(len(data["train"][0]) / train_config.batch_size))
+    steps = train_config.epochs * n_batches if full else QUICK_TRAIN_STEPS if quick else TRAIN_STEPS
+    losses: list[float] = []
+    bar = tqdm(total=steps, desc="conditional DDPM", unit="step", leave=False, disable=None)
+
+    def after_step(_trainer: Trainer, _step: int, loss: float) -> None:
+        losses.append(loss)
+        bar.update(1)
+
+    trainer = Trainer(model, data["train"], data["validation"], train_config, progress=False, callback=after_step)
+    start = time.perf_counter()
+    with bar:
+        result = trainer.fit(max_steps=steps)
+    if result.stopped == "interrupted":  # the Trainer turned a Ctrl-C into an early stop: the demo stops too
+        raise KeyboardInterrupt
     run = {"trainer": trainer, "model": model, "config": config, "train_config": train_config,
            "steps": trainer.step, "epochs": trainer.step / n_batches, "losses": np.array(losses),
            "n_batches": n_batches, "T": model.schedule.T, "train_seconds": time.perf_counter() - start}
@@ -115,19 +132,19 @@ def train(data: dict, quick: bool) -> dict:
 
 
 # ----- the experiment ---------------------------------------------------------------------------------------
-def guidance_sweep(run: dict, data: dict, quick: bool) -> dict:
+def guidance_sweep(run: dict, data: dict, quick: bool, full: bool = False) -> dict:
     """``per_label`` samples of every label at every guidance weight w (DDIM, the same x_T for every w), each
     set scored by its conditional accuracy and its Frechet digit distance to the test digits."""
     model, T = run["model"], run["T"]
-    per_label = QUICK_PER_LABEL if quick else PER_LABEL
-    steps = min(QUICK_DDIM_STEPS if quick else DDIM_STEPS, T)
+    per_label = FULL_PER_LABEL if full else QUICK_PER_LABEL if quick else PER_LABEL
+    steps = min(FULL_DDIM_STEPS if full else QUICK_DDIM_STEPS if quick else DDIM_STEPS, T)
     labels = np.repeat(np.arange(N_CLASSES), per_label)
     test_images, test_labels = data["test"]
     test = test_images.reshape(len(test_images), -1)
     rows = []
     start = time.perf_counter()
     with run["trainer"].ema.average_parameters():
-        for w in WEIGHTS:
+        for w in tqdm(WEIGHTS, desc="guidance sweep", unit="w", leave=False, disable=None):
             samples = model.sample(len(labels), SAMPLE_SEED, sampler="ddim", steps=steps, labels=labels, guidance=w)
             flat = samples.reshape(len(samples), -1)
             rows.append({"w": w, "samples": samples, "accuracy": metrics.conditional_accuracy(flat, labels),
@@ -144,17 +161,17 @@ def guidance_sweep(run: dict, data: dict, quick: bool) -> dict:
     return sweep
 
 
-def inverse_problems(run: dict, data: dict, quick: bool) -> dict:
+def inverse_problems(run: dict, data: dict, quick: bool, full: bool = False) -> dict:
     """The first test digits observed through each task's operator and restored with the trained DDPM (its
     unconditional half: no labels given), with the baselines' PSNRs and the inpainting accuracies."""
     model, T = run["model"], run["T"]
-    n = QUICK_N_RESTORE if quick else N_RESTORE
+    n = FULL_N_RESTORE if full else QUICK_N_RESTORE if quick else N_RESTORE
     truth, truth_labels = data["test"][0][:n].reshape(n, 8, 8), data["test"][1][:n]
-    steps = min(QUICK_DPS_STEPS if quick else DPS_STEPS, T)
+    steps = min(FULL_DPS_STEPS if full else QUICK_DPS_STEPS if quick else DPS_STEPS, T)
     resample = QUICK_REPAINT_RESAMPLE if quick else REPAINT_RESAMPLE
     results: dict = {}
     with run["trainer"].ema.average_parameters():
-        for task, method in TASKS:
+        for task, method in tqdm(TASKS, desc="inverse problems", unit="task", leave=False, disable=None):
             start = time.perf_counter()
             out = restore(model, task, truth, np.random.default_rng(SAMPLE_SEED), method=method, steps=steps,
                           resample=resample)
@@ -182,14 +199,15 @@ def inverse_problems(run: dict, data: dict, quick: bool) -> dict:
     return inverse
 
 
-def run_experiment(quick: bool = False) -> dict:
+def run_experiment(quick: bool = False, full: bool = False) -> dict:
     """The conditional DDPM trained, swept over the guidance weights and used on the three inverse problems
-    (one BLAS thread throughout)."""
+    (one BLAS thread throughout); ``full``: the README's training and protocols."""
     data = load_data("digits", labels=True)
+    full = full and not quick
     with threadpool_limits(1, user_api="blas"):
-        run = train(data, quick)
-        return {"run": run, "sweep": guidance_sweep(run, data, quick),
-                "inverse": inverse_problems(run, data, quick), "quick": quick}
+        run = train(data, quick, full)
+        return {"run": run, "sweep": guidance_sweep(run, data, quick, full),
+                "inverse": inverse_problems(run, data, quick, full), "quick": quick, "full": full}
 
 
 # ----- drawing ----------------------------------------------------------------------------------------------
@@ -198,6 +216,14 @@ def describe(run: dict) -> str:
     return (f"U-Net, {c.channels} channels, label embedding ({c.num_classes} classes + null, label dropout "
             f"{c.label_dropout:g}), {c.parameterization} head; {c.schedule} betas, T = {run['T']}; Adam lr "
             f"{run['train_config'].lr:g}; EMA weights; seed {SEED}")
+
+
+def budget(run: dict, quick: bool) -> str:
+    """The training budget on a figure: budget_label's, or the README's settings when the run trained them."""
+    t = run["train_config"]
+    if not quick and run["steps"] >= t.epochs * run["n_batches"]:
+        return f"the README's settings: {run['steps']} steps ({run['epochs']:.3g} epochs) of batch {t.batch_size}"
+    return budget_label(run, quick)
 
 
 def label_rows(ax, names, rows_per_name: int = 1) -> None:
@@ -254,12 +280,12 @@ def figure_conditional(experiment: dict, out_dir: str) -> str:
     ax.set_box_aspect(1)
     ax.set_title(f"training loss ({run['steps']} steps, {run['train_seconds']:.0f} s; labels dropped to null "
                  f"w.p. {run['config'].label_dropout:g})", fontsize=8.5)
-    readme = ("" if quick else "\non this short budget the digits are still rough strokes; "
+    readme = ("" if quick or experiment.get("full") else "\non this short budget the digits are still rough strokes; "
               "`scratchgen train ddpm --conditional` (3,200 steps, seed 0) reaches 100% at w = 2 (and 8.3% at w = 0)")
     fig.suptitle(f"class-conditional DDPM: eps~ = eps(x_t, t, null) + w (eps(x_t, t, c) - eps(x_t, t, null)); "
                  f"{per_label} DDIM samples ({sweep['ddim_steps']} steps, eta = 0) of every label, the same x_T "
                  f"for both w\naccuracy: how often the metrics classifier reads a sample as its intended digit\n"
-                 f"{describe(run)} [{budget_label(run, quick)}]{readme}", fontsize=9)
+                 f"{describe(run)} [{budget(run, quick)}]{readme}", fontsize=9)
     return save_figure(fig, out_dir, "sec8_conditional_samples.png", quick)
 
 
@@ -308,11 +334,11 @@ def figure_sweep(experiment: dict, out_dir: str) -> str:
     ax.set_xticklabels([f"c = {c}" for c in range(N_CLASSES)], fontsize=8)
     ax.set_title(f"the first {shown} samples of every label at each w (the same x_T in every row: only the "
                  f"guidance differs); accuracy, Frechet digit distance", fontsize=9)
-    readme = ("" if quick else "\nwhat the full run reaches (bench/guidance.py, 50 per label, seed 0): w = 0: 8.3% / "
-              "Frechet 6.4, w = 1: 96% / 3.2, w = 2: 100% / 6.7, w = 4: 100% / 12.3")
+    readme = ("" if quick else "\nwhat the README's run reached (bench/guidance.py, 30 per label, seed 0): "
+              "w = 0: 8.3% / Frechet 6.4, w = 1: 96% / 3.2, w = 2: 100% / 6.7, w = 4: 100% / 12.3")
     fig.suptitle(f"the guidance sweep: w = {', '.join(f'{x:g}' for x in WEIGHTS)}, {sweep['per_label']} DDIM "
                  f"samples ({sweep['ddim_steps']} steps) of every label at each w\n{describe(run)} "
-                 f"[{budget_label(run, quick)}]{readme}", fontsize=9)
+                 f"[{budget(run, quick)}]{readme}", fontsize=9)
     return save_figure(fig, out_dir, "sec8_guidance_sweep.png", quick)
 
 
@@ -352,21 +378,48 @@ def figure_inverse(experiment: dict, out_dir: str) -> str:
                   ["observed\n(blurred)", f"DPS\n{inverse['dps_steps']} steps", "truth"],
                   f"deblurring (Gaussian blur, sigma = 1 pixel): DPS {deblur['psnr']:.1f} dB\n(the blurred input "
                   f"itself: {deblur['psnr_observed']:.1f} dB)")
-    readme = ("" if quick else "\nwhat the full run reaches (3,200 steps, 100 test digits, 250 DPS steps, seed 0): "
+    readme = ("" if quick else "\nwhat the README's run reached (3,200 steps, 100 test digits, 250 DPS steps, seed 0): "
               "inpainting 89% (DPS) / 61% (RePaint); super-resolution 16.5 dB (bilinear 12.6, nearest 12.9); "
               "deblurring 21.3 dB (blurred input 11.8)")
     fig.suptitle(f"inverse problems y = A x with the DDPM as the prior (its unconditional half): the first {n} test "
-                 f"digits, DPS with {inverse['dps_steps']} steps (fewer than evaluate's 250: each costs a forward "
+                 f"digits, DPS with {inverse['dps_steps']} steps (evaluate's: 250; each costs a forward "
                  f"and a backward pass of the U-Net)\nPSNR on the 0..16 scale over all {n} digits; accuracy: the "
-                 f"metrics classifier on the completed digits\n{describe(run)} [{budget_label(run, quick)}]{readme}",
+                 f"metrics classifier on the completed digits\n{describe(run)} [{budget(run, quick)}]{readme}",
                  fontsize=9)
     return save_figure(fig, out_dir, "sec8_inverse_problems.png", quick)
 
 
+def summary(experiment: dict) -> dict:
+    """The measured numbers behind the figures, for the tour's report."""
+    run, sweep, inverse = experiment["run"], experiment["sweep"], experiment["inverse"]
+    n, per_label, r = inverse["n"], sweep["per_label"], inverse["tasks"]
+    result: dict = {"training steps": run["steps"]}
+    for row in sweep["rows"]:
+        result[f"w = {row['w']:g}: accuracy / Frechet digit distance ({per_label} per label)"] = (
+            f"{100 * row['accuracy']:.0f}% / {row['frechet']:.2f}")
+    result |= {f"{len(sweep['labels'])} real training digits: Frechet digit distance": sweep["frechet_real"],
+               f"inpainting {n} test digits, DPS: read as the true digit": f"{100 * r['inpaint_dps']['accuracy']:.0f}%",
+               "... RePaint": f"{100 * r['inpaint_repaint']['accuracy']:.0f}%",
+               "... the observed upper half alone": f"{100 * inverse['accuracy_observed']:.0f}%",
+               "super-resolution, DPS (dB)": r["superres_dps"]["psnr"],
+               "... bilinear / nearest (dB)": f"{r['superres_dps']['psnr_bilinear']:.2f} / "
+                                              f"{r['superres_dps']['psnr_nearest']:.2f}",
+               "deblurring, DPS (dB)": r["deblur_dps"]["psnr"],
+               "... the blurred input (dB)": r["deblur_dps"]["psnr_observed"]}
+    return result
+
+
+def run(out_dir: str = "demo_output", quick: bool = False, full: bool = False) -> tuple[list[str], dict]:
+    """The figures and the measured numbers; ``full``: the README's training and protocols."""
+    # run_experiment(quick) when not full: the form a caller (or a test) that wraps it knows
+    experiment = run_experiment(quick, full=True) if full else run_experiment(quick)
+    figures = [figure_conditional(experiment, out_dir), figure_sweep(experiment, out_dir),
+               figure_inverse(experiment, out_dir)]
+    return figures, summary(experiment)
+
+
 def main(out_dir: str = "demo_output", quick: bool = False) -> list[str]:
-    experiment = run_experiment(quick)
-    return [figure_conditional(experiment, out_dir), figure_sweep(experiment, out_dir),
-            figure_inverse(experiment, out_dir)]
+    return run(out_dir, quick)[0]
 
 
 if __name__ == "__main__":
