@@ -10,6 +10,7 @@
                       [--sampler {ancestral,ddim}] [--steps S] [--eta E] [--label K] [--guidance W]
     scratchgen restore CKPT --task {inpaint,superres,deblur} --n N --out FILE.npz|FILE.png [--seed S]
     scratchgen evaluate CKPT [--json] [--k 1000]
+    scratchgen tour [--out demo_output] [--quick | --full] [--sections gan,vae]   (from a source checkout)
 
 With no other flags ``train`` uses the settings behind the README's results. Misuse (a missing file, a file
 that is not a checkpoint, an unknown model or data set, ``--resume`` with nothing to resume, ``--n 0``)
@@ -553,11 +554,35 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tour_module() -> Any:
+    """demos/tour.py of the checkout this package was installed from (pip install -e): demos/ is no package."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "demos" / "tour.py"
+    if not path.is_file():
+        raise UsageError(f"the tour needs a source checkout: no {path} (git clone the repository, pip install -e .)")
+    spec = importlib.util.spec_from_file_location("scratchgen_tour", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up while being defined
+    spec.loader.exec_module(module)
+    return module
+
+
+def cmd_tour(args: argparse.Namespace) -> int:
+    tour = _tour_module()
+    try:  # both before anything runs: a typo must not cost a half-finished tour
+        tour.select_sections(args.sections)
+        tour.check_out(args.out)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    return tour.run_tour(args.out, "quick" if args.quick else "full" if args.full else "default", args.sections)
+
+
 # ----- the parser ------------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="scratchgen", description="Train, sample and evaluate scratchgen's deep generative models.")
     parser.add_argument("--version", action="version", version=f"scratchgen {__version__}")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="{train,sample,restore,evaluate}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="{train,sample,restore,evaluate,tour}")
     sub.required = True
 
     train = sub.add_parser("train", help="train a model (defaults: the README's settings)",
@@ -632,6 +657,20 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--k", type=int, default=1000, help="importance samples (default 1000)")
     evaluate.add_argument("--seed", type=_nonnegative_int, default=0, help="random seed of the estimate (default 0)")
     evaluate.set_defaults(run=cmd_evaluate)
+
+    tour = sub.add_parser("tour", help="every lecture section's demo in order, and an HTML report of them",
+                          description="Run the demos in lecture order (python demos/tour.py); writes the figures "
+                                      "and DIR/index.html. Ctrl-C keeps what finished and still writes the report.")
+    tour.add_argument("--out", default="demo_output", help="folder for the figures and index.html (default "
+                                                           "demo_output)")
+    budget = tour.add_mutually_exclusive_group()
+    budget.add_argument("--quick", action="store_true", help="tiny networks for a few steps: a first look, < 3 min")
+    budget.add_argument("--full", action="store_true",
+                        help="the README's settings for the deep models (an hour or so)")
+    tour.add_argument("--sections", help="comma-separated section keys (likelihood, inverse-transform, rejection, "
+                                         "mcmc, gmm-em, kde, why-generative, curse-of-dimensionality, gan, vae, "
+                                         "ddpm, conditional-inverse) or a demo such as sec2; default: all")
+    tour.set_defaults(run=cmd_tour)
     return parser
 
 

@@ -95,6 +95,10 @@ BAD_ARGUMENTS: dict[str, list[list[str]]] = {
     "evaluate --json": [["evaluate", "{ring}", "--json=1"]],
     "evaluate --k": [["evaluate", "{ring}", "--k", v] for v in ("0", "1000000", "x")],
     "evaluate --seed": [["evaluate", "{ring}", "--seed", "-1"]],
+    "tour --out": [["tour", "--quick", "--sections", "rejection", "--out", "{text}"]],
+    "tour --quick": [["tour", "--quick", "--full"], ["tour", "--quick=yes"]],
+    "tour --full": [["tour", "--full", "--quick"], ["tour", "--full=1"]],
+    "tour --sections": [["tour", "--sections", v] for v in ("nope", "", "gan,nope", "sec9")],
 }
 EXEMPT_OPTIONS = {
     "--version": "prints the version; takes no value",
