@@ -293,6 +293,7 @@ def test_headless_chromium_draws_the_report(tmp_path):
     pixels = matplotlib.image.imread(shot)[..., :3]
     assert pixels.shape[:2] == (1600, 1200)
     assert pixels.std() > 0.05  # text and figures, not a blank page
-    # the rejection figure's green accepted points reach the screen: the image loaded from beside the page
-    green = (pixels[..., 1] > 0.45) & (pixels[..., 0] < 0.3) & (pixels[..., 2] < 0.3)
-    assert np.count_nonzero(green) > 100
+    # the rejection figure's accepted points (matplotlib's tab:green, not the darker green of the status badge)
+    # reach the screen: the image loaded from beside the page
+    green = np.all(np.abs(pixels - np.array([0.17, 0.63, 0.17])) < 0.08, axis=-1)
+    assert np.count_nonzero(green) > 20  # ~130 at the quick figure's size; 0 without the image
