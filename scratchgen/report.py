@@ -132,6 +132,13 @@ def render_report(out_dir: str | os.PathLike, sections: list[SectionReport], tit
             + f"<nav><ol>{toc}</ol></nav>\n{body}\n</body>\n</html>\n")
 
 
+def _plain(value: Any) -> Any:
+    """A NumPy scalar among the numbers, as the Python number JSON knows."""
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"cannot store a {type(value).__name__} in {RESULTS_NAME}")
+
+
 def _write_text(path: Path, text: str) -> None:
     """Write to a temporary name beside ``path``, then rename: a Ctrl-C never leaves half a report."""
     temporary = path.with_name(f".{path.name}.tmp")
@@ -149,7 +156,7 @@ def write_report(out_dir: str | os.PathLike, sections: list[SectionReport], titl
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / REPORT_NAME
     _write_text(path, render_report(out_dir, sections, title, intro))
-    _write_text(out_dir / RESULTS_NAME, json.dumps([asdict(s) for s in sections], indent=1))
+    _write_text(out_dir / RESULTS_NAME, json.dumps([asdict(s) for s in sections], indent=1, default=_plain))
     return path
 
 

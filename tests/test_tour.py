@@ -96,9 +96,9 @@ def test_the_report_escapes_its_text_and_loads_nothing_from_anywhere(tmp_path):
 
 
 def test_the_results_round_trip_through_tour_json(tmp_path):
-    sections = [entry("one", [], status="done", numbers={"n": 3, "rate": 0.25}, seconds=1.5)]
+    sections = [entry("one", [], status="done", numbers={"n": 3, "rate": 0.25, "steps": np.int64(7)}, seconds=1.5)]
     write_report(tmp_path, sections)
-    assert load_results(tmp_path) == {"one": sections[0]}
+    assert load_results(tmp_path) == {"one": sections[0]}  # NumPy scalars come back as Python numbers
     (tmp_path / "tour.json").write_text("{not json")
     assert load_results(tmp_path) == {}
 
@@ -297,3 +297,50 @@ def test_headless_chromium_draws_the_report(tmp_path):
     # reach the screen: the image loaded from beside the page
     green = np.all(np.abs(pixels - np.array([0.17, 0.63, 0.17])) < 0.08, axis=-1)
     assert np.count_nonzero(green) > 20  # ~130 at the quick figure's size; 0 without the image
+
+
+class Trained(Exception):
+    """Raised by the recording Trainer below: the budget is known, nothing needs to train."""
+
+
+@pytest.mark.parametrize("demo, expected", [
+    ("sec5_gan.py", {"max_steps": 100 * 196}),          # the ring's 100 epochs of ceil(50000 / 256) steps
+    ("sec6_vae.py", {"max_steps": None, "epochs": 250}),  # the README's epochs, early stopping on
+    ("sec7_ddpm.py", {"max_steps": 120 * 196}),         # the swiss roll's 120 epochs (the first model trained)
+    ("sec8_conditional_inverse.py", {"max_steps": 400 * 8}),
+])
+def test_full_trains_the_readme_budget(demo, expected, tmp_path, monkeypatch):
+    module = tour.load_demo(demo)
+    seen = {}
+
+    class Recording(module.Trainer):
+        def fit(self, max_steps=None):
+            seen.update(max_steps=max_steps, epochs=self.config.epochs)
+            raise Trained
+
+    monkeypatch.setattr(module, "Trainer", Recording)
+    with pytest.raises(Trained):
+        module.run(str(tmp_path), full=True)
+    assert {k: seen[k] for k in expected} == expected
+
+
+def test_a_real_ctrl_c_during_training_still_writes_the_report(tmp_path):
+    """A real SIGINT once the GAN section has started (loading, or inside the first ring game, where the
+    Trainer stops after its step and the demo stops with it): the tour stops and the report says so."""
+    import signal
+    import time
+
+    process = subprocess.Popen([sys.executable, str(ROOT / "demos" / "tour.py"), "--sections", "gan", "--out",
+                                str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout.readline().startswith("[1/1] The generative adversarial network")
+        time.sleep(3)  # inside the first ring game's 3000 steps (about 6 s on two cores)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    assert "interrupted" in out
+    results = load_results(tmp_path)
+    assert results["gan"].status == "interrupted" and results["rejection"].status == "not run"
+    assert "not written: sec5_gan_training.png" in parse(tmp_path / REPORT_NAME).sections["section-gan"]
