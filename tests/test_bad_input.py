@@ -63,6 +63,7 @@ INTERNAL_MODULES = {
     "scratchgen.density._persistence": "save/load of the estimators, exported through their methods",
     "scratchgen.density._validation": "the checks themselves",
     "scratchgen._checks": "the checks themselves",
+    "scratchgen.report": "the tour's HTML report writer (demos/tour.py), exercised by tests/test_tour.py",
 }
 for _module in (
     "autograd_lite.nn.conv",

@@ -208,3 +208,23 @@ def test_gmm_fit_with_given_means_runs_once_and_starts_there():
     gmm = GaussianMixture(2, means_init=[[-4.0], [4.0]], n_init=5, max_iter=1, keep_parameter_history=True).fit(X)
     np.testing.assert_allclose(gmm.parameter_history_[0][1], [[-4.0], [4.0]])
     assert gmm.n_iter_ == 1
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_categorical_random_init_starts_from_normalised_random_responsibilities(weighted):
+    """init="random": r_ik ~ U(0, 1) normalised over k, then one M-step; the first history entry is the
+    mean log-likelihood of exactly those parameters."""
+    from scratchgen.density.categorical_mixture import one_hot
+
+    X = categorical_data(n=60)
+    n, D = X.shape
+    s = np.random.default_rng(1).integers(1, 4, n).astype(float) if weighted else None
+    model = CategoricalMixture(3, init="random", max_iter=1, tol=0.0, seed=7).fit(X, sample_weight=s)
+    resp = np.random.default_rng(7).random((n, 3))
+    resp /= resp.sum(axis=1, keepdims=True)
+    features = one_hot(X.astype(np.intp), 4)
+    weights, theta = model._m_step(features, resp, s, D, 4)
+    log_px = model._e_step(model._log_joint(features, weights, np.log(theta)))[1]
+    assert model.log_likelihood_history_[0] == pytest.approx(np.average(log_px, weights=s), rel=1e-12)
+    kmeans = CategoricalMixture(3, max_iter=1, tol=0.0, seed=7).fit(X, sample_weight=s)
+    assert kmeans.log_likelihood_history_[0] != pytest.approx(model.log_likelihood_history_[0], rel=1e-9)
