@@ -295,3 +295,23 @@ def test_numerical_inverse_cdf_on_a_bounded_support_puts_no_mass_outside():
     draws = sampler.sample(20_000, rng=1)
     assert draws.min() > 0 and draws.max() < 1
     assert stats.kstest(draws, stats.beta(2, 2).cdf).pvalue > 1e-4
+
+
+def test_rejection_sampling_gives_up_after_exactly_max_proposals():
+    """A hopeless envelope (M = e^50) accepts nothing: the sampler stops once it has made max_proposals
+    proposals (one batch of 64 here), not a batch later."""
+    with pytest.raises(RuntimeError, match="after 64 proposals"):
+        sampling.rejection_sample(lambda x: -x**2 / 2, distributions.Normal(0, 1), 50.0, 10, rng=0,
+                                  max_proposals=64)
+
+
+def test_a_broken_envelope_is_reported_at_its_worst_point():
+    class Grid:
+        def sample(self, size, rng):
+            return np.linspace(-1.0, 3.0, size)
+
+        def log_prob(self, x):
+            return -0.5 * x**2                           # p~ = 1 over q: the ratio grows with |x|
+
+    with pytest.raises(ValueError, match=r"at x = 3\.0 "):
+        sampling.rejection_sample(lambda x: np.zeros_like(x), Grid(), 0.0, 10, rng=0)
