@@ -120,7 +120,7 @@ def check_number(value: Any, name: str, finite: bool = True) -> float:
 def check_positive(value: Any, name: str) -> float:
     value = check_number(value, name)
     if value <= 0:
-        raise ValueError(f"{name} must be positive, got {value}")
+        raise ValueError(f"{name} must be a positive number, got {value}")
     return value
 
 

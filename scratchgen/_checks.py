@@ -6,68 +6,40 @@ these.)
 """
 from __future__ import annotations
 
-import math
 import numbers
 from typing import Any
 
 import numpy as np
 
 from autograd_lite.nn.init import as_generator as _as_generator
-
-
-def _is_real_number(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+from autograd_lite.tensor import check_count as _engine_check_count
+from autograd_lite.tensor import check_fraction, check_nonnegative, check_number, check_positive
 
 
 def check_count(value: Any, name: str, minimum: int = 1) -> int:
-    """An integer >= ``minimum`` (a bool is refused: ``True`` is not a count)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r} ({type(value).__name__})")
-    if not isinstance(value, numbers.Integral):   # a fraction (or NaN) is a number, just not a count
+    """An integer >= ``minimum``; a fraction such as 2.5 is a ValueError here (a number, just not a count),
+    everything else as the engine's ``check_count``."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_ | numbers.Integral):
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
-    return int(value)
+    return _engine_check_count(value, name, minimum)
 
 
 def check_real(value: Any, name: str) -> float:
     """A finite real number."""
-    if not _is_real_number(value):
-        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value}")
-    return float(value)
-
-
-def check_positive(value: Any, name: str) -> float:
-    """A finite number > 0."""
-    value = check_real(value, name)
-    if value <= 0:
-        raise ValueError(f"{name} must be a positive number, got {value}")
-    return value
-
-
-def check_nonnegative(value: Any, name: str) -> float:
-    """A finite number >= 0."""
-    value = check_real(value, name)
-    if value < 0:
-        raise ValueError(f"{name} must be a non-negative number, got {value}")
-    return value
-
-
-def check_fraction(value: Any, name: str, closed: bool = False) -> float:
-    """A number in [0, 1) (or [0, 1] with ``closed``), e.g. a dropout rate or a decay."""
-    value = check_real(value, name)
-    if not (0 <= value <= 1 if closed else 0 <= value < 1):
-        raise ValueError(f"{name} must be in [0, 1{']' if closed else ')'}, got {value}")
-    return value
+    return check_number(value, name)
 
 
 def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
-    """One of ``choices``."""
+    """One of ``choices`` (named as a tuple, as the configs print them)."""
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
     return value
+
+
+# check_positive, check_nonnegative and check_fraction are the engine's, imported above: one wording of each
+# message across both packages
+__all__ = ["as_generator", "check_callable", "check_choice", "check_count", "check_finite_array", "check_fraction",
+           "check_nonnegative", "check_positive", "check_real", "check_real_array"]
 
 
 def check_callable(value: Any, name: str) -> Any:
