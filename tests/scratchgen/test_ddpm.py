@@ -347,3 +347,37 @@ def test_timesteps_and_model_space_batches_are_checked_by_name():
     with pytest.raises(ValueError, match="^noise must have the shape of x0"):
         model.schedule.q_sample(x, np.full(3, 2), np.zeros((3, 1)))
     assert model.schedule.q_sample(x, 0, np.ones((3, 2))).shape == (3, 2)  # t = 0 is the data itself
+
+
+@pytest.mark.parametrize("network", ["mlp", "unet"])
+@pytest.mark.parametrize("classes", [0, 3])
+def test_a_shared_timestep_code_gives_each_rows_own_output_and_gradient(network, classes):
+    """A batch with few distinct (t, label) rows computes their code once (one row when all share t, as in a
+    sampler's step); outputs and weight gradients equal those of each row alone, which takes the plain path."""
+    import autograd_lite as al
+    from scratchgen.models.networks import TimeMLP, UNet
+
+    rng = np.random.default_rng(3)
+    if network == "mlp":
+        net = TimeMLP(2, hidden=(8, 8), time_dim=8, rng=0, dtype=np.float64, num_classes=classes)
+        x = rng.standard_normal((6, 2))
+    else:
+        net = UNet(1, channels=4, time_dim=8, groups=2, rng=0, dtype=np.float64, num_classes=classes)
+        x = rng.standard_normal((6, 1, 8, 8))
+    for p in net.parameters():  # move off the zero last layer, which would zero every other gradient
+        p.data = p.data + 0.1 * rng.standard_normal(p.shape)
+    labels = np.array([0, 1, 0, 0, 1, 3]) if classes else None
+    for t in (np.full(6, 7), np.array([7, 7, 2, 7, 2, 7])):
+        whole = net(al.Tensor(x), t, labels)
+        (whole * whole).sum().backward()
+        grads = [p.grad.numpy().copy() for p in net.parameters()]
+        net.zero_grad()
+        rows = []
+        for i in range(6):
+            out = net(al.Tensor(x[i:i + 1]), t[i:i + 1], None if labels is None else labels[i:i + 1])
+            (out * out).sum().backward()
+            rows.append(out.numpy())
+        np.testing.assert_allclose(whole.numpy(), np.concatenate(rows), rtol=1e-10, atol=1e-12)
+        for p, g in zip(net.parameters(), grads):
+            np.testing.assert_allclose(g, p.grad.numpy(), rtol=1e-8, atol=1e-10)
+        net.zero_grad()
