@@ -72,6 +72,9 @@ class GANConfig(PointsOrDigitsConfig):
     ``architecture``: ``"mlp"`` or ``"dcgan"`` (transposed convolutions in G, convolutions in D; digits only).
     ``generator_hidden`` / ``discriminator_hidden``: the MLPs' widths. ``lr_scale_discriminator``: D's learning
     rate relative to the training loop's ``lr`` (G's). ``betas``: both Adams' (0.5, 0.999) as in DCGAN.
+    ``data_scale`` (2-D sets): the data's spread s; G's MLP outputs unit-scale points, x = s MLP(z), and D reads
+    x / s, so both networks work at unit scale (the usual input normalisation; the digits are rescaled to
+    [-1, 1] instead).
     """
 
     kind: str = "gan"
@@ -86,6 +89,7 @@ class GANConfig(PointsOrDigitsConfig):
     d_steps: int = 1
     lr_scale_discriminator: float = 1.0
     betas: tuple[float, float] = (0.5, 0.999)
+    data_scale: float = 1.0
     seed: int = 0
     validation_samples: int = 500
 
@@ -111,6 +115,10 @@ def check_gan_config(config: GANConfig) -> None:
     config.discriminator_hidden = check_sizes(config.discriminator_hidden, "discriminator_hidden")
     check_nonnegative(config.gradient_penalty, "gradient_penalty")
     check_positive(config.lr_scale_discriminator, "lr_scale_discriminator")
+    config.data_scale = float(check_positive(config.data_scale, "data_scale"))
+    if config.is_image and config.data_scale != 1.0:
+        raise ValueError(f"data_scale is for the 2-D sets (the digits are rescaled to [-1, 1]), "
+                         f"got {config.data_scale}")
     if not isinstance(config.betas, (list, tuple)) or len(config.betas) != 2:
         raise TypeError(f"betas must be two numbers in [0, 1), got {config.betas!r}")
     config.betas = tuple(check_fraction(b, "betas") for b in config.betas)
@@ -180,7 +188,7 @@ class Generator(nn.Module):
     def forward(self, z: Tensor) -> Tensor:
         out = self.net(z)
         if not self.config.is_image:
-            return out
+            return out * self.config.data_scale if self.config.data_scale != 1.0 else out
         return (ops.tanh(out.reshape(z.shape[0], N_PIXELS)) + 1) * (MAX_PIXEL / 2)
 
 
@@ -205,6 +213,8 @@ class Discriminator(nn.Module):
             x = x / (MAX_PIXEL / 2) - 1
             if self.config.architecture == "dcgan":
                 x = x.reshape(x.shape[0], 1, *IMAGE_SHAPE)
+        elif self.config.data_scale != 1.0:
+            x = x / self.config.data_scale
         return pack_samples(x, self.config.pack) if self.config.pack > 1 else x
 
     def forward(self, packed: Tensor) -> Tensor:

@@ -162,10 +162,10 @@ entry(GANConfig,
       kinds={"kind": "choice", "data": "choice", "architecture": "choice", "loss": "choice", "latent_dim": "count",
              "generator_hidden": "sizes", "discriminator_hidden": "sizes", "pack": "count",
              "gradient_penalty": "nonnegative", "d_steps": "count", "lr_scale_discriminator": "positive",
-             "betas": "betas", "seed": "nonnegative_count", "validation_samples": "count"},
+             "betas": "betas", "data_scale": "positive", "seed": "nonnegative_count", "validation_samples": "count"},
       kind="gan", data="ring", architecture="mlp", loss="non_saturating", latent_dim=2, generator_hidden=(8,),
       discriminator_hidden=(8,), pack=2, gradient_penalty=1.0, d_steps=1, lr_scale_discriminator=1.0,
-      betas=(0.5, 0.999), seed=0, validation_samples=32)
+      betas=(0.5, 0.999), data_scale=1.0, seed=0, validation_samples=32)
 entry(DDPMConfig,
       kinds={"kind": "choice", "data": "choice", "architecture": "choice", "timesteps": "count", "schedule": "choice",
              "beta_start": "positive", "beta_end": "positive", "hidden": "sizes", "channels": "count",
@@ -435,9 +435,9 @@ entry(training.TrainConfig,
       kinds={"epochs": "count", "batch_size": "count", "lr": "positive", "weight_decay": "nonnegative",
              "patience": "nonnegative_count", "grad_clip": "nonnegative", "ema_decay": "unit",
              "lr_patience": "nonnegative_count", "lr_factor": "positive", "seed": "nonnegative_count",
-             "blas_threads": "nonnegative_count"},
+             "blas_threads": "nonnegative_count", "lr_schedule": "choice"},
       epochs=3, batch_size=8, lr=1e-3, weight_decay=0.0, patience=2, grad_clip=1.0, ema_decay=0.9, lr_patience=1,
-      lr_factor=0.5, seed=0, blas_threads=1)
+      lr_factor=0.5, seed=0, blas_threads=1, lr_schedule="constant")
 entry(training.TrainConfig.from_dict, kinds={"values": "mapping"}, values={"epochs": 3, "lr": 0.01})
 entry(training.Trainer,
       lambda model, train_data, validation_data, config, out_dir, data_info, callback: _trainer(

@@ -134,6 +134,24 @@ def test_sampling_shapes_and_seeds():
         points.sample(0)
 
 
+def test_data_scale_lets_both_players_work_at_unit_scale():
+    """data_scale s: x = s MLP(z), and D judges x / s; so a model with s and one without, same weights, give
+    samples that differ by the factor s and the same logit on points that do."""
+    from autograd_lite import Tensor
+
+    plain, scaled = GAN(GANConfig(data="grid", **TINY)), GAN(GANConfig(data="grid", data_scale=2.5, **TINY))
+    np.testing.assert_allclose(scaled.sample(7, 3), 2.5 * plain.sample(7, 3), rtol=1e-6)
+    x = np.random.default_rng(0).standard_normal((6, 2))
+    d_plain = plain.discriminator(plain.discriminator.prepare(Tensor(x)))
+    d_scaled = scaled.discriminator(scaled.discriminator.prepare(Tensor(2.5 * x)))
+    np.testing.assert_allclose(d_scaled.numpy(), d_plain.numpy(), rtol=1e-6)
+    for bad in (0.0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="data_scale"):
+            GANConfig(data="grid", data_scale=bad)
+    with pytest.raises(ValueError, match="data_scale"):
+        GANConfig(data="digits", architecture="dcgan", data_scale=2.0)
+
+
 @pytest.mark.parametrize("overrides, match", [
     (dict(data="mnist"), "data"), (dict(loss="hinge"), "loss"), (dict(architecture="dcgan"), "dcgan"),
     (dict(pack=0), "pack"), (dict(d_steps=0), "d_steps"), (dict(gradient_penalty=-1.0), "gradient_penalty"),

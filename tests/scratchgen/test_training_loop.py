@@ -174,6 +174,37 @@ def test_a_run_with_ema_and_lr_decay_resumes_to_the_same_weights(data, tmp_path)
     np.testing.assert_allclose(result.validation_loss, reference.result.validation_loss, rtol=1e-6)
 
 
+def test_the_linear_schedule_decays_every_optimizer_to_zero_and_resumes(data, tmp_path):
+    """lr_schedule "linear": step k of K runs at lr (1 - k / K) in each optimizer (a GAN's two, at their own base
+    rates); an interrupted and resumed run keeps the schedule and ends with the uninterrupted run's weights."""
+    from scratchgen.models import GAN, GANConfig
+
+    points = np.random.default_rng(0).standard_normal((120, 2))
+    gan = GAN(GANConfig(data="ring", generator_hidden=(8,), discriminator_hidden=(8,), latent_dim=2,
+                        lr_scale_discriminator=4.0, validation_samples=20))
+    settings = TrainConfig(epochs=2, batch_size=40, lr=1e-2, patience=0, lr_schedule="linear", select_best=False)
+    seen = []
+    trainer = Trainer(gan, points, points[:20], settings, progress=False,
+                      callback=lambda t, step, loss: seen.append([o.lr for o in t.optimizers.values()]))
+    trainer.fit()
+    total = 2 * 3
+    expected = [[4e-2 * (1 - k / total), 1e-2 * (1 - k / total)] for k in range(total)]
+    np.testing.assert_allclose(seen, expected, rtol=1e-12)
+    settings = config(epochs=3, lr=0.05, lr_schedule="linear")
+    reference = Trainer(tiny(), *data, settings, progress=False)
+    reference.fit()
+    trainer = Trainer(tiny(), *data, settings, out_dir=tmp_path, progress=False)
+    trainer.fit(max_steps=N_BATCHES + 2)
+    trainer = resume(tmp_path, *data, progress=False)
+    trainer.fit()
+    assert same_weights(trainer.model.state_dict(), reference.model.state_dict(), atol=1e-6)
+    assert trainer.optimizer.lr == reference.optimizer.lr == pytest.approx(0.05 / (3 * N_BATCHES))
+    with pytest.raises(ValueError, match="lr_schedule"):
+        config(lr_schedule="cosine")
+    with pytest.raises(ValueError, match="lr_patience"):
+        config(lr_schedule="linear", lr_patience=2)
+
+
 def test_validation_and_the_best_model_use_the_ema_weights(data, tmp_path):
     """With ema_decay > 0 the validation loss is that of the averaged weights, and the run ends holding the
     average at the best epoch, while the checkpoint keeps the raw weights for resuming."""
