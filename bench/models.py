@@ -23,7 +23,9 @@ L_simple on a batch of the settings' ``batch_size`` from the CLI's training set 
 x_t = sqrt(alpha-bar_t) x_0 + sqrt(1 - alpha-bar_t) eps, the mean of (eps - eps_theta(x_t, t))^2), backward, an
 Adam step; and a sampling step, one step of ``diffusion.ancestral_sample`` on the evaluation's batch (2048
 points / 1000 digits): eps_theta(x_t, t) without a graph, then x_{t-1} = mu_theta(x_t, t) + sigma_t z (the
-digits' mean through the clipped x0_hat), t running down from T. The PyTorch networks repeat ours layer for
+digits' mean through the clipped x0_hat), t running down from T.
+Every row of a sampling batch shares t, so both sides compute the time embedding on one row and broadcast it
+(ours' ``networks._conditioning``; the PyTorch side's ``shared_code``). The PyTorch networks repeat ours layer for
 layer (the same attribute names, so ``--check`` also compares the parameters' names): the sinusoidal embedding
 (sin then cos, frequencies 10000^(-i / half)), Linear-SiLU-Linear, a SiLU, then each layer's projection;
 GroupNorm with the same groups, the same convs (padding, stride, the 4x4 stride-2 ConvTranspose2d).
@@ -315,6 +317,11 @@ def torch_ddpm(config):
 
     c = config
 
+    def shared_code(time, act, t):
+        """SiLU(e(t)); once, as one row broadcast over the batch, when every row shares t (a sampler's step),
+        as ours' ``_conditioning`` does, so both sides run the same arithmetic."""
+        return act(time(t[:1] if bool((t == t[0]).all()) else t))
+
     def group_norm(channels):
         return nn.GroupNorm(min(c.groups, channels), channels)
 
@@ -342,7 +349,7 @@ def torch_ddpm(config):
             self.out, self.act = nn.Linear(hidden[-1], c.data_dim), nn.SiLU()
 
         def forward(self, x, t):
-            e = self.act(self.time(t))
+            e = shared_code(self.time, self.act, t)
             h = self.inp(x)
             for layer, proj in zip(self.layers, self.time_proj):
                 h = self.act(layer(h) + proj(e))
@@ -376,7 +383,7 @@ def torch_ddpm(config):
             self.out, self.act = nn.Conv2d(w, outputs, 3, padding=1), nn.SiLU()
 
         def forward(self, x, t):
-            e = self.act(self.time(t))
+            e = shared_code(self.time, self.act, t)
             high = self.block_high(self.inp(x), e)
             low = self.block_low2(self.block_low1(self.down(high), e), e)
             h = self.block_out(torch.cat([self.up(low), high], dim=1), e)

@@ -221,6 +221,8 @@ def _conditioning(time: TimeEmbedding, label: LabelEmbedding | None, t: Any, lab
             return act(_condition(time(t), label, labels))
         keys = np.column_stack([t_rows, label_rows])
     if len(keys) > 1 and keys.dtype != object:
+        if np.all(keys == keys[0]):  # the sampler's case, without np.unique's sort
+            return act(_condition(time(keys[:1, 0]), label, None if keys.shape[1] == 1 else keys[:1, 1]))
         distinct, rows = np.unique(keys, axis=0, return_inverse=True)
         if len(distinct) <= len(keys) // 2:
             code = act(_condition(time(distinct[:, 0]), label, None if keys.shape[1] == 1 else distinct[:, 1]))
