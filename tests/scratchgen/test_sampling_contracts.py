@@ -8,6 +8,8 @@ from scipy import stats
 
 import autograd_lite as al
 from scratchgen import distributions, sampling
+from scratchgen.sampling import NumericalInverseCDF
+from scratchgen.sampling.rng import uniform_open
 
 
 def tensor_normal(x):
@@ -315,3 +317,161 @@ def test_a_broken_envelope_is_reported_at_its_worst_point():
 
     with pytest.raises(ValueError, match=r"at x = 3\.0 "):
         sampling.rejection_sample(lambda x: np.zeros_like(x), Grid(), 0.0, 10, rng=0)
+
+
+# ------------------------------------------------------------------ issue 14: inverse transform survivors
+
+
+def test_inverse_transform_returns_float64_and_names_the_u_of_a_nan():
+    x = sampling.inverse_transform(lambda u: u.astype(np.float32), size=4, rng=0)
+    assert x.dtype == np.float64
+    u = uniform_open(np.random.default_rng(1), 5)
+    with pytest.raises(ValueError, match=f"u = {float(u.max())!r}"):
+        sampling.inverse_transform(lambda v: np.where(v == v.max(), np.nan, v), size=5, rng=1)
+
+
+def test_numerical_inverse_refuses_an_empty_support_and_a_centre_on_its_ends():
+    with pytest.raises(ValueError, match="support"):
+        NumericalInverseCDF(lambda x: np.ones_like(x), support=(1.0, 1.0))
+    for c in (0.0, 1.0):
+        with pytest.raises(ValueError, match="center"):
+            NumericalInverseCDF(lambda x: np.ones_like(x), support=(0.0, 1.0), center=c)
+
+
+def test_numerical_inverse_accepts_the_ends_of_the_u_resolution_range():
+    for res in (1e-2, 1e-14):
+        inv = NumericalInverseCDF(lambda x: np.ones_like(x), support=(0.0, 1.0), u_resolution=res)
+        assert inv.u_error() <= res
+
+
+def uniform_01(x):
+    return ((x > 0) & (x < 1)).astype(float)
+
+
+def test_numerical_inverse_of_a_uniform_is_the_identity_everywhere():
+    """Few intervals, none of them crowded in the guide table: every u is looked up by the guide alone."""
+    inv = NumericalInverseCDF(uniform_01, support=(0.0, 1.0))
+    u = np.linspace(0.0, 1.0, 20001)
+    np.testing.assert_allclose(inv.ppf(u), u, atol=1e-9)
+    assert inv.cdf(np.array([1.0]))[0] == 1.0 and inv.cdf(np.array([0.0]))[0] == 0.0
+
+
+def test_numerical_inverse_accepts_a_boolean_pdf():
+    inv = NumericalInverseCDF(lambda x: (x > 0) & (x < 2), support=(0.0, 2.0))
+    np.testing.assert_allclose(inv.ppf(np.array([0.25, 0.5])), [0.5, 1.0], atol=1e-9)
+
+
+def test_numerical_inverse_names_nan_negative_and_infinite_values():
+    tail = r"; if the pdf is only defined on part of the line \(e\.g\. x > 0\), pass support=\(lower, upper\)"
+    with pytest.raises(ValueError, match=r"pdf\(6\.0\) = nan \(NaN\)" + tail):
+        NumericalInverseCDF(lambda x: np.where(x == 6.0, np.nan, 1.0), support=(0.0, 10.0))
+    with pytest.raises(ValueError, match=r"\(negative\)" + tail):
+        NumericalInverseCDF(lambda x: np.where(x > 6.0, -1.0, 1.0), support=(0.0, 10.0))
+    with pytest.raises(ValueError, match=r"\(infinite\)" + tail):
+        NumericalInverseCDF(lambda x: np.where((x > 2) & (x < 3), np.inf, stats.norm.pdf(x)))
+
+
+def test_numerical_inverse_names_a_pdf_that_breaks_down_before_its_tail_fades():
+    with pytest.raises(ValueError, match=r"\(NaN\), where the tail mass is not yet negligible; if the pdf"):
+        NumericalInverseCDF(lambda x: np.where(x <= 0, np.exp(np.minimum(x, 0)), np.nan))
+
+
+def test_numerical_inverse_refuses_a_pdf_of_zero_mass():
+    with pytest.raises(ValueError, match="integrates to"):
+        NumericalInverseCDF(lambda x: (x == 0.0).astype(float), support=(-1.0, 1.0))
+
+
+@pytest.mark.parametrize("support, centre", [((0.0, 3.3), 1.65), ((0.3, np.inf), 1.3), ((-np.inf, 2.5), 1.5),
+                                             ((-np.inf, np.inf), 0.0)])
+def test_numerical_inverse_grid_starts_geometric_around_the_default_centre(support, centre):
+    """The default centre: the midpoint of a finite support, one from its finite end, 0 on the line; the grid
+    holds every centre +- 2^k (k >= -30) inside the support, the nearest at 2^-30."""
+    inv = NumericalInverseCDF(lambda x: stats.norm.pdf(x, 1.0, 2.0), support=support)
+    nodes = inv.nodes
+    k = 2.0 ** np.arange(-30, 2)
+    expected = np.r_[centre - k, centre + k]
+    expected = expected[(expected > support[0]) & (expected < support[1])]
+    assert np.all(np.isin(expected, nodes))
+    assert np.min(np.abs(nodes[nodes != centre] - centre)) == 2.0**-30
+
+
+@pytest.mark.parametrize("support, spike", [((-np.inf, np.inf), (2.0**-20, 2.0**-19)),
+                                            ((-np.inf, np.inf), (-(2.0**-19), -(2.0**-20))),
+                                            ((0.0, np.inf), (2.0**-25, 2.0**-24)),
+                                            ((-np.inf, 0.0), (-(2.0**-24), -(2.0**-25))),
+                                            ((0.0, 3.3), (1.65 - 1e-7, 1.65 + 1e-7))])
+def test_numerical_inverse_finds_a_narrow_pdf_by_its_probes(support, spike):
+    """The centre search probes c0 +- 2^k from k = -30 up, and the finite ends + -2^k: a pdf that is zero at c0
+    but positive next to it (or next to an end) is found."""
+    lo, hi = spike
+    inv = NumericalInverseCDF(lambda x: ((x >= lo) & (x <= hi)).astype(float), support=support)
+    draws = inv.sample(200, rng=3)
+    assert np.all((draws >= lo - 1e-12 * abs(lo)) & (draws <= hi + 1e-12 * abs(hi)))
+
+
+def test_numerical_inverse_handles_zero_over_zero_at_both_finite_ends():
+    """x log x is 0 * -inf = NaN exactly at 0 (and (1 - x) log(1 - x) at 1): the nodes there are probed one
+    float inside."""
+    def pdf(x):
+        return x * np.log(x) * (1 - x) * np.log1p(-x)
+
+    inv = NumericalInverseCDF(pdf, support=(0.0, 1.0))
+    assert inv.u_error() <= 1e-10
+
+
+def test_numerical_inverse_allows_an_infinite_density_at_a_node():
+    """|x|^-1/2 is infinite at 0, which is a grid node (the centre search steps off it): allowed there."""
+    inv = NumericalInverseCDF(lambda x: 0.5 / np.sqrt(np.abs(x)), support=(-1.0, 1.0))
+    assert 0.0 in inv.nodes
+    u = np.linspace(0.01, 0.99, 99)
+    np.testing.assert_allclose(inv.ppf(u), np.sign(u - 0.5) * (2 * u - 1) ** 2, atol=1e-8)
+
+
+def test_numerical_inverse_max_intervals_is_a_limit_it_may_reach():
+    n = NumericalInverseCDF(stats.norm.pdf).n_intervals
+    assert NumericalInverseCDF(stats.norm.pdf, max_intervals=n).n_intervals == n
+    with pytest.raises(RuntimeError, match="intervals"):
+        NumericalInverseCDF(stats.norm.pdf, max_intervals=n - 1)
+
+
+def test_numerical_inverse_of_a_tiny_unnormalised_pdf():
+    """p scaled by 1e-80: thresholds are relative to the mass, so the construction is the same."""
+    inv = NumericalInverseCDF(lambda x: 1e-80 * np.exp(-0.5 * x**2))
+    assert inv.total_mass == pytest.approx(1e-80 * np.sqrt(2 * np.pi), rel=1e-12)
+    assert inv.u_error() <= 1e-10
+    np.testing.assert_allclose(inv.ppf(np.array([0.1, 0.5, 0.9])), stats.norm.ppf([0.1, 0.5, 0.9]), atol=1e-7)
+
+
+def test_numerical_inverse_total_mass_is_accurate():
+    inv = NumericalInverseCDF(lambda x: np.exp(-0.5 * x**2))
+    assert inv.total_mass == pytest.approx(np.sqrt(2 * np.pi), rel=1e-12)
+
+
+def test_numerical_inverse_cuts_a_heavy_tail_far_from_its_centre_where_it_is_negligible():
+    """A Cauchy centred at 1000: the tail test is p(x) |x - c|; its CDF is right to well under u_resolution."""
+    dist = stats.cauchy(1000.0)
+    inv = NumericalInverseCDF(dist.pdf, center=1000.0)
+    x = 1000.0 + np.r_[-np.geomspace(1e9, 1e-3, 60), np.geomspace(1e-3, 1e9, 60)]
+    assert np.max(np.abs(inv.cdf(x) - dist.cdf(x))) < 1e-10
+
+
+def test_numerical_inverse_ppf_is_monotone_where_slopes_are_clipped():
+    """x^4 on (0, 1) at a coarse u_resolution: near 0 the slope 1 / p is far above the secant and is clipped to
+    3x it, where the cubic stays monotone."""
+    inv = NumericalInverseCDF(lambda x: x**4, support=(0.0, 1.0), u_resolution=1e-2)
+    x = inv.ppf(np.linspace(0.0, 1.0, 200001))
+    assert np.all(np.diff(x) >= 0)
+
+
+def test_numerical_inverse_ppf_reports_the_first_u_out_of_range():
+    inv = NumericalInverseCDF(uniform_01, support=(0.0, 1.0))
+    assert inv.ppf(np.array([0.0, 1.0])).tolist() == pytest.approx([0.0, 1.0], abs=1e-12)
+    with pytest.raises(ValueError, match=r"got 1\.5"):
+        inv.ppf(np.array([0.0, 1.0, 1.5]))
+
+
+def test_numerical_inverse_cdf_stays_within_zero_and_one():
+    inv = NumericalInverseCDF(stats.norm.pdf)
+    x = np.linspace(inv.nodes[-2], inv.nodes[-1], 10001)
+    F = inv.cdf(x)
+    assert np.all(F <= 1.0) and inv.cdf(inv.nodes[-1:])[0] == 1.0
