@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from autograd_lite import Tensor, nn
+from autograd_lite.nn import functional as F
+from autograd_lite.nn import init
 from autograd_lite.ops import conv as conv_ops
 
 
@@ -239,3 +241,124 @@ def test_embedding_indices_as_tensors_lists_and_bad_ones():
         e(Tensor(np.array([1.0, 2.5])))
     with pytest.raises(TypeError, match="Embedding indices must be integers"):
         e([[1, 2], [3]])
+
+
+# -------------------------------------------------------------------------------------------- losses.py
+
+_F64 = Tensor(np.array([[0.0, 0.0], [0.0, 0.0]]))  # float64: a list target must join it, not float32
+
+
+def test_loss_targets_join_the_input_dtype():
+    t = [[0.1, 0.2], [0.3, 0.7]]
+    ref = np.asarray(t)  # 0.1 is not a float32: a float32 target would be off by ~1e-9
+    _close(F.mse_loss(_F64, t, reduction="none"), ref ** 2, 1e-15)
+    _close(F.gaussian_nll_loss(_F64, t, [[1.0, 1.0], [1.0, 0.1]], reduction="none"),
+           0.5 * (np.log([[1.0, 1.0], [1.0, 0.1]]) + ref ** 2 / np.array([[1.0, 1.0], [1.0, 0.1]])), 1e-15)
+    _close(F.kl_normal_standard(_F64, [[0.1, 0.2], [0.3, 0.7]], reduction="none"),
+           0.5 * (np.exp(ref) - 1.0 - ref).sum(axis=-1), 1e-15)
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "binary_cross_entropy_with_logits", "kl_normal_standard"])
+def test_loss_shape_errors_name_the_loss(name):
+    with pytest.raises(ValueError, match=rf"^{name}: input shape"):
+        getattr(F, name)(Tensor(np.zeros((2, 3))), np.zeros((3, 2)))
+
+
+def test_cross_entropy_ragged_target_is_a_type_error():
+    with pytest.raises(TypeError, match="integer class indices"):
+        F.cross_entropy(Tensor(np.zeros((2, 3))), [[0, 1], [2]])
+
+
+def test_gaussian_nll_defaults_zero_variance_and_reduction():
+    mean, target = Tensor(np.zeros(3)), np.array([0.5, -1.0, 2.0])
+    var = np.array([1.0, 0.5, 2.0])
+    per = 0.5 * (np.log(var) + target ** 2 / var)  # full=False: no 1/2 log 2 pi
+    loss = F.gaussian_nll_loss(mean, target, var)
+    assert loss.shape == ()
+    _close(loss, per.mean(), 1e-12)
+    _close(F.gaussian_nll_loss(mean, target, var, full=True), per.mean() + 0.5 * math.log(2 * math.pi), 1e-12)
+    zero = F.gaussian_nll_loss(mean, np.zeros(3), np.zeros(3), reduction="sum")  # var 0: floored at eps
+    _close(zero, 3 * 0.5 * math.log(1e-6), 1e-12)
+
+
+def test_kl_sums_over_the_last_axis_and_reduces_by_default():
+    mu = np.random.default_rng(0).standard_normal((2, 3, 4))
+    lv = np.random.default_rng(1).standard_normal((2, 3, 4))
+    per = 0.5 * (mu ** 2 + np.exp(lv) - 1.0 - lv).sum(axis=-1)
+    _close(F.kl_normal_standard(Tensor(mu), Tensor(lv), reduction="none"), per, 1e-12)
+    loss = F.kl_normal_standard(Tensor(mu), Tensor(lv))
+    assert loss.shape == ()
+    _close(loss, per.mean(), 1e-12)
+
+
+# -------------------------------------------------------------------------------------------- module.py
+
+class _Buffers(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(np.zeros(2))
+        self.register_buffer("unset", None)
+        self.register_buffer("array", np.zeros(3, dtype=np.float32))
+        self.register_buffer("tensor", Tensor(np.zeros(2, dtype=np.float32)))
+        self.register_buffer("number", 1.5)
+
+    def forward(self, x, scale=1.0):
+        return x * scale
+
+
+def test_register_buffer_refuses_dotted_names_and_call_passes_kwargs():
+    m = _Buffers()
+    with pytest.raises(TypeError, match="register_buffer"):
+        m.register_buffer("a.b", np.zeros(1))
+    assert m(2.0, scale=3.0) == 6.0
+
+
+def test_state_dict_skips_only_the_unset_buffer():
+    assert sorted(_Buffers().state_dict()) == ["array", "number", "tensor", "w"]
+
+
+def test_load_state_dict_copies_casts_and_checks_buffer_shapes():
+    m = _Buffers()
+    w = np.array([1.0, 2.0])
+    state = {**m.state_dict(), "w": w, "array": np.arange(3.0), "number": 2.5, "unset": np.ones(1)}
+    m.load_state_dict(state)
+    w[0] = 99.0  # the parameter holds a copy
+    np.testing.assert_array_equal(m.w.numpy(), [1.0, 2.0])
+    assert type(m.array) is np.ndarray and m.array.dtype == np.float32  # the old buffer's form and dtype
+    np.testing.assert_array_equal(m.array, [0.0, 1.0, 2.0])
+    assert isinstance(m.tensor, Tensor) and m.number == 2.5
+    np.testing.assert_array_equal(m.unset, [1.0])
+    with pytest.raises(ValueError, match="array: saved shape"):
+        m.load_state_dict({**state, "array": np.zeros(4)})
+
+
+def test_to_keeps_parameters_and_buffers_and_clears_grads():
+    m = _Buffers()
+    m.w.grad = np.ones(2)
+    assert m.to("cpu") is m
+    np.testing.assert_array_equal(m.w.numpy(), [0.0, 0.0])
+    assert m.w.grad is None
+    assert type(m.array) is np.ndarray and m.array.shape == (3,)
+    m.to(np.float64)
+    assert m.array.dtype == np.float64 and type(m.array) is np.ndarray
+    assert isinstance(m.tensor, Tensor) and m.tensor.dtype == np.float64
+
+
+# ---------------------------------------------------------------------------------------------- init.py
+
+def test_init_fans_defaults_and_ties():
+    assert init.fans((4, 3, 5)) == (15, 20)
+    t = init.uniform_(Tensor(np.zeros(2000)), rng=0)
+    assert 0.0 <= t.numpy().min() and t.numpy().max() < 1.0 and t.numpy().max() > 0.99
+    np.testing.assert_array_equal(init.uniform_(Tensor(np.zeros(3)), 2.0, 2.0).numpy(), [2.0] * 3)
+    t = init.normal_(Tensor(np.zeros(4000)), rng=0).numpy()
+    assert abs(t.mean()) < 0.1 and abs(t.std() - 1.0) < 0.05
+    x = init.xavier_normal_(Tensor(np.zeros((400, 100))), rng=0).numpy()
+    assert abs(x.std() - math.sqrt(2 / 500)) < 0.002
+    k = init.kaiming_normal_(Tensor(np.zeros((400, 100))), rng=0).numpy()
+    assert abs(k.mean()) < 0.01 and abs(k.std() - math.sqrt(2 / 100)) < 0.005
+    for shape in ((4, 1), (1, 4)):
+        init.xavier_uniform_(Tensor(np.zeros(shape)), rng=0)
+    for shape in ((0, 3), (3, 0)):
+        with pytest.raises(ValueError, match="no fan_in/fan_out"):
+            init.xavier_uniform_(Tensor(np.zeros(shape)), rng=0)
