@@ -49,8 +49,11 @@ GROUPS: dict[str, tuple[list[str], list[str], str]] = {
                                     "tests/autograd_lite/test_nn_contracts.py"],
            "layers or losses or init or module or conv"),
     "models": (["scratchgen/models/*"], ["tests/scratchgen/test_vae.py", "tests/scratchgen/test_gan.py",
-                                         "tests/scratchgen/test_ddpm.py", "tests/scratchgen/test_inverse.py"],
-               "models"),
+                                         "tests/scratchgen/test_ddpm.py", "tests/scratchgen/test_inverse.py",
+                                         "tests/scratchgen/test_training_loop.py",
+                                         "tests/scratchgen/test_training_faults.py",
+                                         "tests/scratchgen/test_models_on_devices.py", "tests/scratchgen/test_cli.py",
+                                         "tests/scratchgen/test_models_contracts*.py"], "models"),
 }
 # (the third field: a word in the ids of the bad-input fuzz's cases for the group; only those run with it)
 STATUS_LINE = re.compile(r"^\s*(?P<name>[\w.]+__mutmut_\d+): (?P<status>[\w ]+)$")
