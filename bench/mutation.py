@@ -52,7 +52,7 @@ GROUPS: dict[str, tuple[list[str], list[str], str]] = {
                                          "tests/scratchgen/test_ddpm.py", "tests/scratchgen/test_inverse.py",
                                          "tests/scratchgen/test_training_loop.py",
                                          "tests/scratchgen/test_training_faults.py",
-                                         "tests/scratchgen/test_models_on_devices.py", "tests/scratchgen/test_cli.py",
+                                         "tests/scratchgen/test_models_on_devices.py", "tests/scratchgen/test_cli*.py",
                                          "tests/scratchgen/test_models_contracts*.py"], "models"),
 }
 # (the third field: a word in the ids of the bad-input fuzz's cases for the group; only those run with it)
