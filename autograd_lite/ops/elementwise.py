@@ -312,7 +312,9 @@ class LeakyRelu(Function):
 
     def forward(self, x):
         xp = _xp(x)
-        if 0 <= self.slope <= 1:  # max(x, a x) is the same function, and 7x faster than np.where
+        # max(x, a x) is the same function for 0 < a <= 1, and 7x faster than np.where; not at a = 0, where
+        # max(inf, inf * 0) is nan
+        if 0 < self.slope <= 1:
             return xp.maximum(x, x * self.slope)
         return xp.where(x > 0, x, x * self.slope)
 

@@ -173,7 +173,6 @@ def test_leaky_relu_with_a_slope_outside_zero_one_matches_torch(slope):
     np.testing.assert_array_equal(g.numpy(), t.grad.numpy())
 
 
-@pytest.mark.xfail(strict=True, reason="library bug (issue 14): leaky_relu(+inf, 0.0) is max(inf, inf * 0) = nan")
 def test_leaky_relu_with_zero_slope_keeps_plus_infinity():
     torch = pytest.importorskip("torch")
     y = al.leaky_relu(_const([np.inf, 1.0]), 0.0)
