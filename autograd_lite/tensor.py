@@ -185,7 +185,8 @@ def _as_float_array(data: Any, dtype: Any = None, device: str | None = None) -> 
     """
     if isinstance(data, Tensor):
         data = data.data
-    if isinstance(data, np.ndarray) or not hasattr(data, "__array_namespace__"):
+    # (NumPy 2's scalars have an __array_namespace__ too: they are NumPy data, and go to the default device)
+    if isinstance(data, np.ndarray | np.generic) or not hasattr(data, "__array_namespace__"):
         if data is None or isinstance(data, str | bytes):
             raise TypeError(f"Tensor data must be real numbers ({_EXPECTED}), got {type(data).__name__}")
         array = np.asarray(data)

@@ -178,10 +178,12 @@ def swapaxes(x: Tensor, axis1: int, axis2: int) -> Tensor:
 
 # ----- indexing -----
 def _normalize_index(index: Any) -> Any:
-    """Tensors and lists inside an index become arrays, so NumPy reads them as advanced indices."""
+    """Tensors and lists inside an index become host (NumPy) arrays, so NumPy reads them as advanced indices
+    (other namespaces gather by integer arrays on the host, and ``_index_on_device`` moves masks back)."""
     def one(i):
         if isinstance(i, Tensor):
-            return i.data.astype(np.intp) if i.dtype.kind == "f" else i.data
+            data = backend.to_device(i.data, "cpu")
+            return data.astype(np.intp) if data.dtype.kind == "f" else data
         if isinstance(i, list):
             return np.asarray(i)
         return i
@@ -203,7 +205,9 @@ def _index_on_device(index: Any, x: Any) -> Any:
     parts = tuple(backend.to_device(i, device) if isinstance(i, np.ndarray) else i for i in parts)
     named = sum(i.ndim if hasattr(i, "ndim") and backend.dtype_name(i.dtype) == "bool" else 1
                 for i in parts if i is not None and i is not Ellipsis)  # a mask names as many axes as it has
-    if not any(i is Ellipsis for i in parts) and named < x.ndim:  # `in` would compare arrays with ==
+    sole_mask = len(parts) == 1 and hasattr(parts[0], "ndim") and backend.dtype_name(parts[0].dtype) == "bool"
+    # (a mask must be the sole index, and may name fewer axes than x has)
+    if not sole_mask and not any(i is Ellipsis for i in parts) and named < x.ndim:  # `in` would compare arrays
         parts += (Ellipsis,)
     return parts
 
@@ -242,8 +246,13 @@ class ScatterAdd(Function):
                 np.add.at(host, self.index, backend.to_device(gy, "cpu"))  # the index stayed on the host
                 return backend.to_device(host, backend.device_of(gy))
             xp.add.at(out, self.index, gy)  # repeated indices must accumulate, not overwrite
-        else:
-            out[self.index] = gy  # slices and masks touch each element at most once
+        else:  # slices and masks touch each element at most once
+            parts = self.index if isinstance(self.index, tuple) else (self.index,)
+            if any(i is None for i in parts):  # the standard's setitem takes no None: drop the new axes
+                index = tuple(i for i in parts if i is not None)
+                out[index] = xp.reshape(gy, out[index].shape)
+            else:
+                out[self.index] = gy
         return out
 
     def backward(self, ggx):
@@ -270,7 +279,7 @@ def _check_index(index: Any) -> None:
 def getitem(x: Tensor, index: Any) -> Tensor:
     """x[index] for slices, integers, None, Ellipsis, integer arrays and boolean masks."""
     x = as_tensor(x)
-    index = _normalize_index(index)
+    index = given = _normalize_index(index)
     _check_index(index)
     on_host = not backend.is_numpy(x.data) and _has_integer_array(index)
     if not backend.is_numpy(x.data) and not on_host:
@@ -278,7 +287,7 @@ def getitem(x: Tensor, index: Any) -> Tensor:
     try:  # validate early so the error points at the user's index, not at backward
         np.broadcast_to(np.empty((), np.int8), x.shape)[index] if on_host else x.data[index]
     except IndexError as error:
-        raise IndexError(f"index {index!r} is invalid for a tensor of shape {x.shape}: {error}") from None
+        raise IndexError(f"index {given!r} is invalid for a tensor of shape {x.shape}: {error}") from None
     return GetItem(index)(x)
 
 

@@ -58,6 +58,9 @@ OPS = {
     "stack": lambda a, b: al.stack([a, a * 2]),
     "pad": lambda a, b: al.pad(a, 1),
     "cast": lambda a, b: a.astype(np.float32) * 2,
+    "tensor_index": lambda a, b: a[al.Tensor(np.array([2, 0, 2]), device=a.device)],
+    "low_dim_mask": lambda a, b: a[np.array([True, False, True])],
+    "new_axis_and_integer": lambda a, b: a[None, ..., 1] * b[0, 1],
 }
 
 
@@ -98,6 +101,8 @@ def test_the_default_device_takes_numpy_data_there():
         backend.set_default_device("array_api_strict")
         assert al.Tensor(np.ones(3)).device == "array_api_strict"
         assert al.Tensor(np.ones(3), device="cpu").device == "cpu"
+        assert al.Tensor(np.float64(2.0)).device == "array_api_strict"  # NumPy scalars are NumPy data too
+        assert al.Tensor(np.float32(2.0)).device == "array_api_strict"
     finally:
         backend.set_default_device("cpu")
     assert al.Tensor(np.ones(3)).device == "cpu"
@@ -109,6 +114,13 @@ def test_noise_drawn_on_the_host_is_the_same_numbers_on_every_device():
     noise = np.random.default_rng(3).standard_normal(5)
     moved = al.Tensor(noise, device="array_api_strict", dtype="float64")
     np.testing.assert_array_equal(moved.numpy(), noise)
+
+
+def test_a_bad_index_is_quoted_as_given_on_every_device():
+    for device in DEVICES:
+        x = al.Tensor(np.zeros((3, 4)), device=device)
+        with pytest.raises(IndexError, match=r"^index 7 is invalid for a tensor of shape \(3, 4\): "):
+            x[7]
 
 
 def test_mixing_devices_is_an_error_not_a_copy():
