@@ -255,17 +255,22 @@ def test_training_step_is_one_d_update_then_one_g_update_on_as_many_fakes():
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
 
 
-def step_once(model, grad_clip=None, step=0, lr=0.1):
+def step_once(model, grad_clip=None, step=0, lr=0.1, scale=1.0):
     kwargs = {} if grad_clip is None else {"grad_clip": grad_clip}
-    return model.training_step(points(n=6), rng=np.random.default_rng(3), epoch=0.0, step=step,
+    return model.training_step(points(n=6) * scale, rng=np.random.default_rng(3), epoch=0.0, step=step,
                                optimizers=sgd_optimizers(model, lr), check_loss=lambda t: t.item(), **kwargs)
 
 
 def test_training_step_does_not_clip_by_default():
-    default, unclipped, clipped = tiny_gan(), tiny_gan(), tiny_gan()
-    step_once(default)
-    step_once(unclipped, grad_clip=0.0)
-    step_once(clipped, grad_clip=1e-3)
+    """Far-out points and the WGAN critic's loss give D a gradient of norm ~50: a default clip would show."""
+    default, unclipped, clipped = (tiny_gan(loss="wgan_gp") for _ in range(3))
+    loss = unclipped.discriminator_objective(points(n=6) * 100, np.random.default_rng(3))
+    loss.backward()
+    assert optim.clip_grad_norm_(unclipped.discriminator.parameters(), 1e9) > 10
+    unclipped.zero_grad()
+    step_once(default, scale=100)
+    step_once(unclipped, grad_clip=0.0, scale=100)
+    step_once(clipped, grad_clip=1.0, scale=100)
     for a, b in zip(weights(default), weights(unclipped)):
         np.testing.assert_array_equal(a, b)
     assert any(not np.allclose(a, b) for a, b in zip(weights(default), weights(clipped)))
