@@ -11,6 +11,7 @@ mutant so each check starts warm, and prints one line per mutant: killed, surviv
         --mutants scratchgen.models.gan.x_minimax_loss__mutmut_3 ...
     python bench/mutation_recheck.py models TESTS... --survivors gan.py   # every survivor of one module
     python bench/mutation_recheck.py ops TESTS... --all autograd_lite/ops/conv.py   # every mutant of one module
+    python bench/mutation_recheck.py ops TESTS... --fresh --mutants ...   # code run at import: a new process each
 """
 from __future__ import annotations
 
@@ -49,6 +50,20 @@ def check(mutant: str, tests: list[str], timeout: float) -> str:
     return "survived" if os.WEXITSTATUS(status) == 0 else "killed"
 
 
+def check_fresh(mutant: str, tests: list[str], timeout: float) -> str:
+    """Runs the tests in a new process with the mutant switched on from the start, so code that runs at import
+    (which a warm fork, or mutmut itself, never reruns) runs mutated too."""
+    import subprocess
+
+    env = {**os.environ, "MUTANT_UNDER_TEST": mutant}
+    try:
+        done = subprocess.run([sys.executable, "-m", "pytest", *tests, "-x", "-q", "-p", "no:cacheprovider"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return "timeout"
+    return "survived" if done.returncode == 0 else "killed"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("group", help="the group whose run's mutants/ folder to use (ops, models, ...)")
@@ -58,6 +73,8 @@ def main() -> None:
                         "(a suffix of its path, e.g. gan.py)")
     parser.add_argument("--all", metavar="PATH", help="every mutant of this module (its path, e.g. "
                         "autograd_lite/ops/conv.py), reached by the run's tests or not")
+    parser.add_argument("--fresh", action="store_true", help="a new process per mutant, mutated from the import "
+                        "on (for code that runs at import time; slower)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per mutant")
     args = parser.parse_args()
 
@@ -89,7 +106,7 @@ def main() -> None:
         sys.exit("the tests fail without a mutant: fix them first")
     counts: dict[str, int] = {}
     for mutant in mutants:
-        result = check(mutant, args.tests, args.timeout)
+        result = (check_fresh if args.fresh else check)(mutant, args.tests, args.timeout)
         counts[result] = counts.get(result, 0) + 1
         print(f"{mutant}: {result}", flush=True)
     print(" ".join(f"{k} {v}" for k, v in sorted(counts.items())))

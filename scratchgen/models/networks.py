@@ -192,7 +192,10 @@ class LabelEmbedding(nn.Module):
         self.table.weight.data *= 0.1  # start small beside the time code
 
     def forward(self, labels: Any) -> Tensor:
-        return self.table(np.asarray(labels, dtype=np.int64))
+        given = np.asarray(labels)
+        if given.dtype.kind == "f" and not np.all(given == np.round(given)):  # 1.7 is no class: never truncate it
+            raise ValueError(f"labels must be whole numbers (class indices 0..{self.num_classes}), got {labels!r}")
+        return self.table(given.astype(np.int64))
 
 
 def _condition(time_code: Tensor, label: LabelEmbedding | None, labels: Any) -> Tensor:

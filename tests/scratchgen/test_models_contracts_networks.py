@@ -284,6 +284,13 @@ def test_label_embedding_takes_whole_number_float_labels():
     np.testing.assert_array_equal(_np(table(np.array([2.0, 0.0, 3.0]))), _np(table([2, 0, 3])))
 
 
+@pytest.mark.parametrize("labels", [[1.7], [0.0, 2.5], [np.nan]])
+def test_label_embedding_refuses_labels_that_are_not_whole_numbers(labels):
+    table = LabelEmbedding(3, 4, np.random.default_rng(5), dtype=F64)
+    with pytest.raises(ValueError, match="^labels must be whole numbers"):
+        table(np.array(labels))
+
+
 def _conditional_mlp(num_classes=3):
     net = TimeMLP(2, hidden=(5, 6), time_dim=4, rng=0, dtype=F64, num_classes=num_classes)
     _scramble_output_layer(net)
