@@ -237,6 +237,15 @@ def test_linear_with_a_list_bias_on_a_strict_weight_stays_on_its_namespace():
     np.testing.assert_array_equal(y.numpy(), [[10.5, 11.0, 11.5]])
 
 
+
+def test_linear_on_a_strict_input_with_several_batch_axes():
+    _strict()
+    x, w, b = _rng(0).standard_normal((2, 3, 4)), _rng(1).standard_normal((5, 4)), _rng(2).standard_normal(5)
+    y = al.linear(*(Tensor(a, device=STRICT, dtype="float64") for a in (x, w, b)))
+    assert y.device == STRICT and y.shape == (2, 3, 5)
+    np.testing.assert_allclose(y.numpy(), x @ w.T + b, rtol=1e-12)
+
+
 # ------------------------------------------------------------------------------------------ convolutions
 def _conv_operands(transposed=False, seed=0):
     rng = _rng(seed)
@@ -330,3 +339,69 @@ def test_upsample_nearest2d_default_scale_is_two():
     y = al.upsample_nearest2d(Tensor(x, dtype="float64"))
     assert y.shape == (1, 2, 4, 6)
     np.testing.assert_array_equal(y.numpy(), x.repeat(2, axis=2).repeat(2, axis=3))
+
+
+# ------------------------------------------------------------------------ convolution gradients, by operand
+_CONV_GEOMETRY = {"stride": 2, "padding": 1, "dilation": 2}
+_SUBSETS = [("x",), ("w",), ("b",), ("x", "b"), ("w", "b"), ("x", "w"), ("x", "w", "b")]
+
+
+def _al_and_torch_conv(torch, transposed, with_bias, wants, seed=0):
+    """The same (x, w, b) as float64 Tensors and torch tensors, requiring grad where named in ``wants``."""
+    rng = _rng(seed)
+    x = rng.standard_normal((2, 2, 5, 5))
+    w = rng.standard_normal((2, 3, 3, 2) if transposed else (3, 2, 3, 2))
+    b = rng.standard_normal(3) if with_bias else None
+    arrays = {"x": x, "w": w, "b": b}
+    ours = {k: None if a is None else Tensor(a, dtype="float64", requires_grad=k in wants) for k, a in arrays.items()}
+    theirs = {k: None if a is None else torch.tensor(a, requires_grad=k in wants) for k, a in arrays.items()}
+    return ours, theirs
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+@pytest.mark.parametrize("wants", _SUBSETS + [("x", "w", "no bias"), ("x", "no bias"), ("w", "no bias")])
+@pytest.mark.parametrize("transposed", [False, True])
+def test_conv_gradient_of_each_operand_that_requires_it_matches_pytorch(transposed, wants, create_graph):
+    """Every subset of (input, weight, bias) requiring grad, in a plain backward (one fused pass where both
+    input and weight want gradients) and with create_graph (the differentiable ops)."""
+    torch = pytest.importorskip("torch")
+    ours, theirs = _al_and_torch_conv(torch, transposed, "no bias" not in wants, wants)
+    geometry = dict(_CONV_GEOMETRY, output_padding=1) if transposed else _CONV_GEOMETRY
+    op = al.conv_transpose2d if transposed else al.conv2d
+    top = torch.nn.functional.conv_transpose2d if transposed else torch.nn.functional.conv2d
+    y = op(ours["x"], ours["w"], ours["b"], **geometry)
+    expected_y = top(theirs["x"], theirs["w"], theirs["b"], **geometry)
+    gy = _rng(9).standard_normal(tuple(expected_y.shape))
+    names = [k for k in ("x", "w", "b") if k in wants]
+    grads = al.grad(y, [ours[k] for k in names], Tensor(gy, dtype="float64"), create_graph=create_graph)
+    expected = torch.autograd.grad(expected_y, [theirs[k] for k in names], torch.tensor(gy))
+    for name, g, e in zip(names, grads, expected):
+        assert g.shape == tuple(e.shape), name
+        np.testing.assert_allclose(g.numpy(), e.numpy(), rtol=1e-11, atol=1e-11, err_msg=name)
+        # dL/dx depends on w and dL/dw on x: with create_graph it can be differentiated again
+        assert g.requires_grad is (create_graph and {"x": "w", "w": "x"}.get(name) in wants), name
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+@pytest.mark.parametrize("through", ["input", "output gradient"])
+def test_second_derivative_of_the_conv_weight_gradient_matches_pytorch(transposed, through):
+    """d/dx and d/dgy of <dL/dw, v> where L = <conv(x, w), gy>: the weight-gradient op's own backward, with just
+    one of its two operands requiring grad."""
+    torch = pytest.importorskip("torch")
+    wants = ("w", "x") if through == "input" else ("w",)
+    ours, theirs = _al_and_torch_conv(torch, transposed, False, wants, seed=3)
+    geometry = dict(_CONV_GEOMETRY, output_padding=1) if transposed else _CONV_GEOMETRY
+    op = al.conv_transpose2d if transposed else al.conv2d
+    top = torch.nn.functional.conv_transpose2d if transposed else torch.nn.functional.conv2d
+    y = op(ours["x"], ours["w"], **geometry)
+    ty = top(theirs["x"], theirs["w"], **geometry)
+    rng = _rng(4)
+    gy, v = rng.standard_normal(tuple(ty.shape)), rng.standard_normal(ours["w"].shape)
+    h = Tensor(gy, dtype="float64", requires_grad=through != "input")
+    th = torch.tensor(gy, requires_grad=through != "input")
+    (gw,) = al.grad(al.sum(y * h), [ours["w"]], create_graph=True)
+    (tgw,) = torch.autograd.grad((ty * th).sum(), [theirs["w"]], create_graph=True)
+    target, ttarget = (ours["x"], theirs["x"]) if through == "input" else (h, th)
+    (g,) = al.grad(al.sum(gw * Tensor(v, dtype="float64")), [target])
+    (expected,) = torch.autograd.grad((tgw * torch.tensor(v)).sum(), [ttarget])
+    np.testing.assert_allclose(g.numpy(), expected.numpy(), rtol=1e-11, atol=1e-11)
