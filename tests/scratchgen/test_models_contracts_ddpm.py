@@ -136,9 +136,12 @@ def test_timestep_errors_name_the_batch_xt_and_its_rows():
         levels.eps_from_levels(np.zeros((3, 1, 8, 8)), t, np.zeros((3, 17, 8, 8)))
 
 
-def test_predict_noise_refuses_a_scalar_xt_by_name():
+def test_predict_noise_refuses_a_badly_shaped_xt_reporting_the_shape_given():
     with pytest.raises(ValueError, match="^xt must be a model-space batch shaped"):
         DDPM(DDPMConfig(**POINTS)).predict_noise(np.float64(0.5), 1)
+    model = DDPM(DDPMConfig(**POINTS, num_classes=3))  # guidance runs both halves as one batch of 2n rows
+    with pytest.raises(ValueError, match=r"^xt must be a model-space batch shaped \(n, 2\), got \(3, 3\)$"):
+        model.predict_noise(np.zeros((3, 3)), 4, labels=np.array([0, 1, 2]), guidance=2.0)
 
 
 # ----- the levels denoiser ------------------------------------------------------------------------------------
