@@ -11,10 +11,13 @@ Each test pins one behaviour a user can observe:
   for tuples and for NumPy integers), and the messages name the argument once;
 * shapes: an int, a list or NumPy integers are shapes, zero sizes are allowed, -1 only where a size is
   inferred (``reshape``), and the ValueError says which rule was broken;
-* ``linear``: inputs with more than two axes, the gradient of each operand when it is the only one
-  requiring grad, and a bias given as a list joining the weight's dtype;
+* ``linear``: inputs with more than two axes (NumPy and ``array_api_strict``), the gradient of each operand
+  when it is the only one requiring grad, and a bias given as a list joining the weight's dtype;
 * ``conv2d``/``conv_transpose2d``: default geometry, with and without bias, padding with dilation, list
-  operands joining the weight's dtype, a bias of the wrong length refused; pooling and upsampling defaults.
+  operands joining the weight's dtype, a bias of the wrong length refused; pooling and upsampling defaults;
+* convolution gradients against PyTorch for every subset of (input, weight, bias) requiring grad, in a
+  plain backward (the fused pass) and with ``create_graph`` (the differentiable ops, whose results can be
+  differentiated again), and the second derivatives of the weight gradient through either of its operands.
 """
 from __future__ import annotations
 
@@ -235,7 +238,6 @@ def test_linear_with_a_list_bias_on_a_strict_weight_stays_on_its_namespace():
     y = al.linear([[1.0, 2.0, 3.0, 4.0]], w, [0.5, 1.0, 1.5])
     assert y.device == STRICT and backend.dtype_name(y.dtype) == "float32"
     np.testing.assert_array_equal(y.numpy(), [[10.5, 11.0, 11.5]])
-
 
 
 def test_linear_on_a_strict_input_with_several_batch_axes():
