@@ -22,13 +22,21 @@ except ImportError:  # without it only NumPy runs (the test extra installs it)
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if metafunc.module.__name__.rsplit(".", 1)[-1] in _PER_DEVICE_MODULES:
         metafunc.fixturenames.append("default_device")
-        metafunc.parametrize("default_device", _DEVICES, indirect=True)
+        metafunc.parametrize("default_device", _DEVICES)
 
 
-@pytest.fixture
-def default_device(request: pytest.FixtureRequest):
-    """The device new tensors go to for the duration of one test."""
+@pytest.fixture(autouse=True)
+def _on_default_device(request: pytest.FixtureRequest):
+    """Sets the device new tensors go to for the duration of one test, where the test is parametrised by one.
+
+    (A fixture named in ``pytest_generate_tests`` joins the parametrisation but not the fixtures a test runs, so
+    the device is read from the test's parameters here, by an autouse fixture, which does run.)"""
+    callspec = getattr(request.node, "callspec", None)
+    device = callspec.params.get("default_device") if callspec is not None else None
+    if device is None:
+        yield None
+        return
     previous = backend.get_default_device()
-    backend.set_default_device(request.param)
-    yield request.param
+    backend.set_default_device(device)
+    yield device
     backend.set_default_device(previous)

@@ -14,7 +14,7 @@ from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from autograd_lite import kernels
+from autograd_lite import backend, kernels
 
 FLOAT_DTYPES = (np.float32, np.float64)
 # Examples per second-order gradient property: the CI profile runs enough to cover the broadcasting and
@@ -141,3 +141,20 @@ def conv_geometries(draw, transposed: bool = False, max_batch: int = 2, max_side
     weight = rng.standard_normal((c_in, c_out, kh, kw) if transposed else (c_out, c_in, kh, kw))
     bias = rng.standard_normal(c_out)
     return x, weight, bias, dict(stride=stride, padding=padding, dilation=dilation), output_padding
+
+
+def dtype_of(array) -> np.dtype:
+    """The NumPy dtype of a Tensor's or array's data on any device (array_api_strict has dtypes of its own)."""
+    return np.dtype(backend.dtype_name(array.dtype))
+
+
+def on_device(array):
+    """A NumPy array (or list, or number) as an array of the test's device (the default device): unchanged on
+    the CPU, so a test that builds its plain-array operands with it checks NumPy exactly as before."""
+    return backend.to_device(np.asarray(array), backend.get_default_device())
+
+
+def skip_unless_numpy(reason: str) -> None:
+    """Skip the running test unless it runs on NumPy ('cpu'): for behaviour that exists only there."""
+    if backend.get_default_device() != "cpu":
+        pytest.skip(f"NumPy only ({backend.get_default_device()} runs): {reason}")

@@ -10,10 +10,10 @@ import weakref
 import numpy as np
 import pytest
 from hypothesis import given
-from strategies import arrays, shapes
+from strategies import arrays, dtype_of, shapes
 
 import autograd_lite as al
-from autograd_lite import Function, Tensor
+from autograd_lite import Function, Tensor, backend
 
 
 def leaf(values, dtype=np.float64):
@@ -383,15 +383,17 @@ def test_detach_cuts_the_graph():
     np.testing.assert_array_equal(x.grad.numpy(), d.numpy())
 
 
-def test_comparisons_return_plain_numpy_boolean_arrays():
-    """<, <=, >, >=, ==, != between tensors (or with numbers) give np.ndarray of bool."""
+def test_comparisons_return_plain_boolean_arrays_of_the_tensors_namespace():
+    """<, <=, >, >=, ==, != between tensors (or with numbers) give a plain bool array (np.ndarray on NumPy), not
+    a Tensor."""
     a, b = leaf([1.0, 2.0, 3.0]), Tensor(np.array([2.0, 2.0, 2.0]))
     results = {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= 2.0, "==": a == b, "!=": a != 2.0}
     expected = {"<": [1, 0, 0], "<=": [1, 1, 0], ">": [0, 0, 1], ">=": [0, 1, 1], "==": [0, 1, 0], "!=": [1, 0, 1]}
     for op, result in results.items():
-        assert type(result) is np.ndarray
-        assert result.dtype == bool
-        np.testing.assert_array_equal(result, np.array(expected[op], dtype=bool), err_msg=op)
+        assert type(result) is type(a.data)
+        assert backend.dtype_name(result.dtype) == "bool"
+        np.testing.assert_array_equal(backend.to_device(result, "cpu"), np.array(expected[op], dtype=bool),
+                                      err_msg=op)
 
 
 def test_mixed_precision_inputs_get_gradients_in_their_own_dtype():
@@ -400,9 +402,9 @@ def test_mixed_precision_inputs_get_gradients_in_their_own_dtype():
     b = leaf([3.0, 4.0], np.float64)
     out = a * b
     out.sum().backward()
-    assert out.dtype == np.float64
-    assert a.grad.dtype == np.float32
-    assert b.grad.dtype == np.float64
+    assert dtype_of(out) == np.float64
+    assert dtype_of(a.grad) == np.float32
+    assert dtype_of(b.grad) == np.float64
     np.testing.assert_array_equal(a.grad.numpy(), [3.0, 4.0])
 
 
@@ -438,4 +440,4 @@ def test_arithmetic_with_non_numbers_is_a_type_error(other):
 )
 def test_tensor_dtype_rules(data, dtype):
     """Float32/float64 arrays keep their dtype; Python data and other arrays become float32."""
-    assert Tensor(data).dtype == dtype
+    assert dtype_of(Tensor(data)) == dtype

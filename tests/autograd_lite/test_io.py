@@ -8,6 +8,7 @@ import zipfile
 
 import numpy as np
 import pytest
+from strategies import dtype_of
 
 import autograd_lite as al
 from autograd_lite import Tensor, nn, optim
@@ -39,7 +40,7 @@ def _assert_same_tree(a, b):
             _assert_same_tree(value, b[key])
         else:
             expected = value.numpy() if isinstance(value, Tensor) else np.asarray(value)
-            assert b[key].dtype == expected.dtype, key
+            assert dtype_of(b[key]) == expected.dtype, key
             np.testing.assert_array_equal(b[key], expected, err_msg=key)
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import arrays
+from strategies import arrays, dtype_of, on_device
 
 import autograd_lite as al
 from autograd_lite import Tensor, nn
@@ -137,7 +137,7 @@ def test_load_state_dict_keeps_parameter_dtype():
     """Loading float64 arrays into float32 parameters keeps them float32."""
     model = nn.Linear(2, 2, rng=0)
     model.load_state_dict({k: v.astype(np.float64) for k, v in model.state_dict().items()})
-    assert model.weight.dtype == np.float32
+    assert dtype_of(model.weight) == np.float32
 
 
 def test_load_state_dict_rejects_missing_names():
@@ -176,7 +176,7 @@ def test_load_state_dict_rejects_wrong_shapes(strict):
 def test_module_to_casts_parameters():
     """model.to(np.float64) casts every parameter to float64."""
     model = Model().to(np.float64)
-    assert all(p.dtype == np.float64 for p in model.parameters())
+    assert all(dtype_of(p) == np.float64 for p in model.parameters())
 
 
 # ----- Dropout -----
@@ -240,7 +240,7 @@ def test_linear_init_is_uniform_within_one_over_sqrt_fan_in():
     w = layer.weight.numpy()
     assert np.abs(w).max() <= bound
     assert abs(w.std() - bound / math.sqrt(3)) < 0.01 * bound
-    assert layer.weight.dtype == np.float32
+    assert dtype_of(layer.weight) == np.float32
 
 
 def test_linear_without_bias_has_one_parameter():
@@ -296,15 +296,16 @@ def test_group_norm_normalises_each_group(x):
 
 
 @pytest.mark.parametrize(
-    "layer, shape",
-    [(nn.LayerNorm(4, dtype=np.float64), (3, 4)), (nn.GroupNorm(2, 4, dtype=np.float64), (2, 4, 3))],
+    "make_layer, shape",
+    [(lambda: nn.LayerNorm(4, dtype=np.float64), (3, 4)), (lambda: nn.GroupNorm(2, 4, dtype=np.float64), (2, 4, 3))],
     ids=["layer_norm", "group_norm"],
 )
-def test_norm_layers_gradients_match_finite_differences(layer, shape):
+def test_norm_layers_gradients_match_finite_differences(make_layer, shape):
     """LayerNorm and GroupNorm differentiate correctly in their input."""
     rng = np.random.default_rng(0)
-    layer.weight.data = rng.standard_normal(layer.weight.shape)
-    layer.bias.data = rng.standard_normal(layer.bias.shape)
+    layer = make_layer()  # made in the test, so on the test's device
+    layer.weight.data = on_device(rng.standard_normal(layer.weight.shape))
+    layer.bias.data = on_device(rng.standard_normal(layer.bias.shape))
     assert al.gradcheck(layer, [rng.standard_normal(shape)])
 
 
@@ -386,7 +387,7 @@ def test_init_is_seeded_and_keeps_the_dtype(initialise):
     a = initialise(_weight((8, 6), np.float32), rng=5)
     b = initialise(_weight((8, 6), np.float32), rng=np.random.default_rng(5))
     np.testing.assert_array_equal(a.numpy(), b.numpy())
-    assert a.dtype == np.float32
+    assert dtype_of(a) == np.float32
 
 
 def test_init_rejects_bad_arguments():
@@ -408,9 +409,10 @@ def _sigmoid(z):
 def test_mse_loss_is_the_mean_squared_error(data):
     """mse_loss = mean((y_hat - y)^2); 'sum' and 'none' reduce accordingly."""
     y_hat, y = data.draw(arrays((3, 2))), data.draw(arrays((3, 2)))
-    np.testing.assert_allclose(nn.mse_loss(Tensor(y_hat), y).item(), np.mean((y_hat - y) ** 2), rtol=1e-12)
-    np.testing.assert_allclose(nn.mse_loss(Tensor(y_hat), y, "sum").item(), np.sum((y_hat - y) ** 2), rtol=1e-12)
-    np.testing.assert_allclose(nn.mse_loss(Tensor(y_hat), y, "none").numpy(), (y_hat - y) ** 2, rtol=1e-12)
+    target = on_device(y)
+    np.testing.assert_allclose(nn.mse_loss(Tensor(y_hat), target).item(), np.mean((y_hat - y) ** 2), rtol=1e-12)
+    np.testing.assert_allclose(nn.mse_loss(Tensor(y_hat), target, "sum").item(), np.sum((y_hat - y) ** 2), rtol=1e-12)
+    np.testing.assert_allclose(nn.mse_loss(Tensor(y_hat), target, "none").numpy(), (y_hat - y) ** 2, rtol=1e-12)
 
 
 @given(data=st.data())
@@ -418,7 +420,7 @@ def test_bce_with_logits_equals_the_cross_entropy_of_sigmoid(data):
     """bce_with_logits(z, y) = -[y log s(z) + (1-y) log(1-s(z))] for moderate z."""
     z, y = data.draw(arrays((4,))), data.draw(arrays((4,), low=0.0, high=1.0))
     expected = -(y * np.log(_sigmoid(z)) + (1 - y) * np.log(1 - _sigmoid(z)))
-    loss = nn.binary_cross_entropy_with_logits(Tensor(z), y, reduction="none")
+    loss = nn.binary_cross_entropy_with_logits(Tensor(z), on_device(y), reduction="none")
     np.testing.assert_allclose(loss.numpy(), expected, rtol=1e-10)
 
 
@@ -426,7 +428,7 @@ def test_bce_with_logits_gradient_at_zero_logit_is_sigmoid_minus_target():
     """d bce/dz = sigmoid(z) - y, also at z = 0 (e.g. a zero-initialised output layer)."""
     z = Tensor(np.zeros(3), requires_grad=True)
     y = np.array([0.0, 1.0, 0.25])
-    nn.binary_cross_entropy_with_logits(z, y, reduction="sum").backward()
+    nn.binary_cross_entropy_with_logits(z, on_device(y), reduction="sum").backward()
     np.testing.assert_allclose(z.grad.numpy(), 0.5 - y)
 
 
@@ -434,17 +436,17 @@ def test_bce_with_logits_gradient_at_zero_logit_is_sigmoid_minus_target():
 def test_bce_with_logits_is_stable_at_large_logits(dtype):
     """At |z| = 1000 the loss is 0 for right and |z| for wrong predictions, with gradients s(z) - y."""
     z = Tensor(np.array([1000.0, -1000.0, 1000.0, -1000.0], dtype=dtype), requires_grad=True)
-    y = np.array([1.0, 0.0, 0.0, 1.0])
+    y = on_device(np.array([1.0, 0.0, 0.0, 1.0]))  # a plain float64 array: it joins the logits' dtype
     loss = nn.binary_cross_entropy_with_logits(z, y, reduction="none")
     loss.sum().backward()
     np.testing.assert_allclose(loss.numpy(), [0, 0, 1000, 1000])
     np.testing.assert_allclose(z.grad.numpy(), [0, 0, 1, -1])
-    assert loss.dtype == dtype
+    assert dtype_of(loss) == dtype
 
 
 def test_bce_with_logits_keeps_precision_for_confident_predictions():
     """For z = 30, y = 1 the loss log(1 + e^-30) ~ 9.4e-14 is resolved, not rounded to 0."""
-    loss = nn.binary_cross_entropy_with_logits(Tensor(np.array([30.0, -30.0])), np.array([1.0, 0.0]), "none")
+    loss = nn.binary_cross_entropy_with_logits(Tensor(np.array([30.0, -30.0])), on_device(np.array([1.0, 0.0])), "none")
     np.testing.assert_allclose(loss.numpy(), np.log1p(np.exp(-30.0)), rtol=1e-10)
 
 
@@ -484,14 +486,14 @@ def test_gaussian_nll_is_the_negative_log_density(data):
     mu, y = data.draw(arrays((5,))), data.draw(arrays((5,)))
     var = data.draw(arrays((5,), low=0.1, high=3.0))
     expected = 0.5 * (np.log(2 * np.pi * var) + (y - mu) ** 2 / var)
-    loss = nn.gaussian_nll_loss(Tensor(mu), y, Tensor(var), full=True, reduction="none")
+    loss = nn.gaussian_nll_loss(Tensor(mu), on_device(y), Tensor(var), full=True, reduction="none")
     np.testing.assert_allclose(loss.numpy(), expected, rtol=1e-12)
 
 
 def test_gaussian_nll_rejects_a_negative_variance():
     """A negative variance is a ValueError."""
     with pytest.raises(ValueError, match="non-negative"):
-        nn.gaussian_nll_loss(Tensor(np.zeros(2)), np.zeros(2), Tensor(np.array([1.0, -1.0])))
+        nn.gaussian_nll_loss(Tensor(np.zeros(2)), on_device(np.zeros(2)), Tensor(np.array([1.0, -1.0])))
 
 
 @given(data=st.data())
@@ -552,7 +554,7 @@ def test_load_state_dict_keeps_a_tensor_buffer_a_tensor_of_its_dtype():
     state["schedule"] = np.array([5.0, 6.0, 7.0])  # float64 on disk
     model.load_state_dict(state)
     assert isinstance(model.schedule, Tensor)
-    assert model.schedule.dtype == np.float32
+    assert dtype_of(model.schedule) == np.float32
     np.testing.assert_array_equal(model.schedule.numpy(), [5, 6, 7])
     np.testing.assert_array_equal(model.counts, [0, 1, 2])
 
@@ -561,5 +563,5 @@ def test_module_to_casts_float_buffers_and_keeps_integer_ones():
     """model.to(float64) casts floating buffers (Tensor or array) with the parameters; integer buffers stay."""
     model = WithBuffers().to(np.float64)
     assert isinstance(model.schedule, Tensor)
-    assert model.schedule.dtype == np.float64
-    assert model.counts.dtype == np.arange(3).dtype
+    assert dtype_of(model.schedule) == np.float64
+    assert dtype_of(model.counts) == np.arange(3).dtype

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import FLOAT_DTYPES, SECOND_ORDER_EXAMPLES, arrays, broadcastable_pairs
+from strategies import FLOAT_DTYPES, SECOND_ORDER_EXAMPLES, arrays, broadcastable_pairs, dtype_of, on_device
 
 import autograd_lite as al
 from autograd_lite import Tensor
@@ -60,7 +60,7 @@ def test_matmul_forward_equals_numpy(kind, dtype, data):
     out = Tensor(a) @ Tensor(b)
     expected = a.astype(np.float64) @ b.astype(np.float64)
     assert out.shape == expected.shape
-    assert out.dtype == dtype
+    assert dtype_of(out) == dtype
     np.testing.assert_allclose(out.numpy(), expected, **_tolerance(dtype))
 
 
@@ -90,7 +90,7 @@ def test_matmul_gradients_keep_dtype_and_shape(kind, dtype):
     a = Tensor(np.ones(shape_a, dtype=dtype), requires_grad=True)
     b = Tensor(np.ones(shape_b, dtype=dtype), requires_grad=True)
     (a @ b).sum().backward()
-    assert (a.grad.dtype, b.grad.dtype) == (dtype, dtype)
+    assert (dtype_of(a.grad), dtype_of(b.grad)) == (dtype, dtype)
     assert (a.grad.shape, b.grad.shape) == (shape_a, shape_b)
 
 
@@ -103,7 +103,7 @@ def test_linear_forward_equals_x_w_transpose_plus_b(bias, dtype, data):
     out = al.linear(*[Tensor(a) for a in arrays_])
     x, w = (a.astype(np.float64) for a in arrays_[:2])
     expected = x @ w.T + (arrays_[2] if bias else 0)
-    assert out.dtype == dtype
+    assert dtype_of(out) == dtype
     np.testing.assert_allclose(out.numpy(), expected, **_tolerance(dtype))
 
 
@@ -122,10 +122,11 @@ def test_linear_second_gradient_matches_finite_differences(data):
 
 
 def test_linear_accepts_a_plain_array_input():
-    """A NumPy array input joins the weight's dtype (a constant with no gradient)."""
+    """A plain array input (NumPy's on the CPU, the device's own elsewhere) joins the weight's dtype (a
+    constant with no gradient)."""
     weight = Tensor(np.ones((2, 3), dtype=np.float32), requires_grad=True)
-    out = al.linear(np.ones((4, 3)), weight)
-    assert out.dtype == np.float32
+    out = al.linear(on_device(np.ones((4, 3))), weight)
+    assert dtype_of(out) == np.float32
     out.sum().backward()
     np.testing.assert_array_equal(weight.grad.numpy(), np.full((2, 3), 4.0))
 

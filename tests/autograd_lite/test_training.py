@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from strategies import dtype_of
 
 from autograd_lite import Tensor, nn, no_grad, optim
 
@@ -18,8 +19,8 @@ def fit(model, x, y, loss_fn, lr, max_steps, target):
         optimizer.zero_grad()
         loss = loss_fn(model(x), y)
         loss.backward()
-        assert loss.dtype == np.float32
-        assert all(p.grad.dtype == np.float32 for p in model.parameters())
+        assert dtype_of(loss) == np.float32
+        assert all(dtype_of(p.grad) == np.float32 for p in model.parameters())
         optimizer.step()
         losses.append(loss.item())
         if losses[-1] < target:
@@ -37,7 +38,7 @@ def test_mlp_learns_xor(seed):
     with no_grad():
         predictions = model(Tensor(XOR_INPUTS)).numpy() > 0
     np.testing.assert_array_equal(predictions, XOR_LABELS.astype(bool))
-    assert all(p.dtype == np.float32 for p in model.parameters())
+    assert all(dtype_of(p) == np.float32 for p in model.parameters())
 
 
 def test_mlp_fits_a_sine():
