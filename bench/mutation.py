@@ -70,8 +70,8 @@ def scratch_copy(group: str) -> Path:
     shutil.copytree(ROOT, target, ignore=IGNORED)
     mutate, tests, keyword = GROUPS[group]
     # every group also runs the bad-input fuzz: it checks that each argument is validated, by name
-    selection = sorted(str(p.relative_to(ROOT)) for pattern in [*tests, "tests/test_bad_input.py"]
-                       for p in ROOT.glob(pattern))
+    selection = sorted({str(p.relative_to(ROOT)) for pattern in [*tests, "tests/test_bad_input.py"]
+                       for p in ROOT.glob(pattern)})  # (a file two patterns match runs once)
     config = ["", "[mutmut]", "source_paths =", "    autograd_lite", "    scratchgen", "only_mutate ="]
     config += [f"    {m}" for m in mutate]
     config += ["pytest_add_cli_args_test_selection ="] + [f"    {t}" for t in selection]
