@@ -12,6 +12,7 @@ mutant so each check starts warm, and prints one line per mutant: killed, surviv
     python bench/mutation_recheck.py models TESTS... --survivors gan.py   # every survivor of one module
     python bench/mutation_recheck.py ops TESTS... --all autograd_lite/ops/conv.py   # every mutant of one module
     python bench/mutation_recheck.py ops TESTS... --fresh --mutants ...   # code run at import: a new process each
+    python bench/mutation_recheck.py optim --generate   # the mutants again, without a run (e.g. in a fresh clone)
 """
 from __future__ import annotations
 
@@ -64,10 +65,35 @@ def check_fresh(mutant: str, tests: list[str], timeout: float) -> str:
     return "survived" if done.returncode == 0 else "killed"
 
 
+GENERATE = """
+import os
+import mutmut.__main__ as m
+m.set_mutant_under_test("mutant_generation")
+os.makedirs("mutants", exist_ok=True)
+m.copy_src_dir(); m.copy_also_copy_files(); m.setup_source_paths(); m.store_lines_covered_by_tests()
+print(m.create_mutants(os.cpu_count() or 1))
+"""
+
+
+def generate(group: str) -> None:
+    """A fresh scratch copy of the group and its mutants (mutmut's generation step only, seconds), numbered as in
+    the committed run while the mutated code is unchanged since."""
+    import subprocess
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from mutation import scratch_copy
+
+    workdir = scratch_copy(group)
+    subprocess.run([sys.executable, "-c", GENERATE], cwd=workdir, check=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("group", help="the group whose run's mutants/ folder to use (ops, models, ...)")
-    parser.add_argument("tests", nargs="+", help="test files, relative to the repository root")
+    parser.add_argument("tests", nargs="*", help="test files, relative to the repository root")
+    parser.add_argument("--generate", action="store_true", help="first make the group's scratch copy and its "
+                        "mutants (with no finished run here, e.g. in a fresh clone: the survivors are read from the "
+                        "committed bench/results/mutation_GROUP.json)")
     parser.add_argument("--mutants", nargs="*", default=[], help="mutant names")
     parser.add_argument("--survivors", metavar="MODULE", help="every survivor of the run in this module "
                         "(a suffix of its path, e.g. gan.py)")
@@ -78,9 +104,15 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per mutant")
     args = parser.parse_args()
 
+    if args.generate:
+        generate(args.group)
+        if not args.tests:
+            return
+    if not args.tests:
+        parser.error("give the test files to run")
     workdir = ROOT / "bench" / "results" / f"mutation_{args.group}" / "mutants"
     if not workdir.is_dir():
-        parser.error(f"{workdir} does not exist: run python bench/mutation.py {args.group} first")
+        parser.error(f"{workdir} does not exist: run python bench/mutation.py {args.group}, or add --generate")
     mutants = list(args.mutants)
     if args.survivors:
         sys.path.insert(0, str(ROOT / "bench"))
