@@ -79,14 +79,17 @@ class NoiseSchedule:
         self.alpha_bars = np.cumprod(self.alphas)              # alpha-bar_0 = 1
         prev = np.concatenate([[1.0], self.alpha_bars[:-1]])   # alpha-bar_{t-1}
         self.alpha_bars_prev = prev
+        # 1 - alpha-bar_t as -expm1(sum log(1 - beta)): 1 - cumprod cancels to 0 for betas below ~1e-16
+        one_minus = -np.expm1(np.cumsum(np.log1p(-self.betas)))
+        one_minus_prev = np.concatenate([[0.0], one_minus[:-1]])
         with np.errstate(divide="ignore", invalid="ignore"):
             # beta~_t; at t = 1 it is 0 (x_0 is then known exactly), at t = 0 undefined (set 0)
             self.posterior_variance = np.where(np.arange(self.T + 1) > 0,
-                                               (1 - prev) / (1 - self.alpha_bars) * self.betas, 0.0)
+                                               one_minus_prev / one_minus * self.betas, 0.0)
             self.posterior_x0_coef = np.where(np.arange(self.T + 1) > 0,
-                                              np.sqrt(prev) * self.betas / (1 - self.alpha_bars), 0.0)
+                                              np.sqrt(prev) * self.betas / one_minus, 0.0)
             self.posterior_xt_coef = np.where(np.arange(self.T + 1) > 0,
-                                              np.sqrt(self.alphas) * (1 - prev) / (1 - self.alpha_bars), 0.0)
+                                              np.sqrt(self.alphas) * one_minus_prev / one_minus, 0.0)
 
     @classmethod
     def make(cls, name: str, timesteps: int, beta_start: float = 1e-4, beta_end: float = 0.02) -> NoiseSchedule:

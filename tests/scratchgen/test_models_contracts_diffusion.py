@@ -257,3 +257,14 @@ def test_each_sampler_step_ticks_progress_by_one():
     ticks.clear()
     ddim_sample(toy_denoiser, s, (2, 2), np.random.default_rng(0), steps=2, progress=ticks.append)
     assert ticks == [1, 1]
+
+
+def test_posterior_coefficients_stay_exact_for_betas_below_float_resolution():
+    # 1 - beta rounds to 1 for beta = 1e-20, but 1 - alpha-bar_1 is 1e-20, not 0: no inf or nan coefficients
+    schedule = NoiseSchedule(np.array([1e-20, 0.1]))
+    one_minus = np.array([0.0, 1e-20, 0.1 + 0.9e-20])       # 1 - alpha-bar_t, exactly to float64
+    np.testing.assert_allclose(schedule.posterior_x0_coef[1:], schedule.betas[1:] / one_minus[1:]
+                               * np.sqrt([1.0, 1.0 - 1e-20]), rtol=1e-15)
+    np.testing.assert_allclose(schedule.posterior_variance, [0.0, 0.0, 1e-20 / one_minus[2] * 0.1], rtol=1e-15)
+    np.testing.assert_allclose(schedule.posterior_xt_coef, [0.0, 0.0, np.sqrt(0.9) * 1e-20 / one_minus[2]],
+                               rtol=1e-15)
