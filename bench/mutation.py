@@ -45,7 +45,7 @@ GROUPS: dict[str, tuple[list[str], list[str], str]] = {
                                      "tests/autograd_lite/test_conv.py", "tests/autograd_lite/test_bad_operands.py",
                                      "tests/autograd_lite/test_torch_agreement.py",
                                      "tests/autograd_lite/test_tensor_methods.py"], "ops"),
-    "optim": (["autograd_lite/optim.py"], ["tests/autograd_lite/test_optim.py"], "optim"),
+    "optim": (["autograd_lite/optim.py"], ["tests/autograd_lite/test_optim*.py"], "optim"),
     "nn": (["autograd_lite/nn/*"], ["tests/autograd_lite/test_nn.py", "tests/autograd_lite/test_conv.py",
                                     "tests/autograd_lite/test_nn_contracts.py"],
            "layers or losses or init or module or conv"),
