@@ -38,14 +38,15 @@ OPERATOR_CASES = [PixelMask.lower_half(), AveragePool(), GaussianBlur(1.0, 5)]
 
 # ----- a model with the DDPM's interface and an exact denoiser -----------------------------------------------
 class GaussianPrior:
-    """x_0 ~ N(mu + shift * label, sd^2 I) on ``sample_shape``: eps_theta is the exact E[eps | x_t], as engine
-    ops times a weight ``scale`` (1.0), so DPS differentiates through it. Records what each call was given."""
+    """x_0 ~ N(mu + shift * label, sd^2 I) on ``sample_shape``: eps_theta is the exact E[eps | x_t] plus
+    ``coupling`` times the sample's mean of x_t (so that pixels see each other, as in a network), as engine ops
+    times a weight ``scale`` (1.0), so DPS differentiates through it. Records what each call was given."""
 
     def __init__(self, sample_shape=(1, 8, 8), schedule=None, mu=0.2, sd=1.0, shift=0.3, clip=None,
-                 variance="beta"):
+                 variance="beta", coupling=0.0):
         self.schedule = schedule if schedule is not None else NoiseSchedule(np.linspace(0.01, 0.3, 20))
         self.sample_shape, self.clip = tuple(sample_shape), clip
-        self.mu, self.sd, self.shift = mu, sd, shift
+        self.mu, self.sd, self.shift, self.coupling = mu, sd, shift, coupling
         self.config = SimpleNamespace(variance=variance, is_image=True)
         self.scale = Tensor(np.ones(1), requires_grad=True)
         self.eps_calls, self.noise_calls = [], []
@@ -61,20 +62,30 @@ class GaussianPrior:
         return m.reshape(n, *[1] * len(self.sample_shape))
 
     def coefficients(self, t, n):
-        """sqrt(a), sqrt(1 - a) / v (eps = (x_t - sqrt(a) m) sqrt(1 - a) / v) and d x0_hat / d x_t."""
+        """sqrt(a) and sqrt(1 - a) / v: the exact eps is (x_t - sqrt(a) m) sqrt(1 - a) / v."""
         a = self.schedule.alpha_bars[np.broadcast_to(t, (n,))].reshape(n, *[1] * len(self.sample_shape))
         v = a * self.sd**2 + 1 - a
-        return np.sqrt(a), np.sqrt(1 - a) / v, np.sqrt(a) * self.sd**2 / v
+        return np.sqrt(a), np.sqrt(1 - a) / v
+
+    def sample_mean(self, x):
+        return x.reshape(x.shape[0], -1).mean(axis=1).reshape(x.shape[0], *[1] * len(self.sample_shape))
 
     def eps_theta(self, xt, t, labels=None):
         self.eps_calls.append((labels, self.scale.requires_grad))
         n = xt.shape[0]
-        root_a, k, _ = self.coefficients(t, n)
-        return (xt - self.constant(root_a * self.mean(labels, n))) * self.constant(k) * self.scale
+        root_a, k = self.coefficients(t, n)
+        eps = (xt - self.constant(root_a * self.mean(labels, n))) * self.constant(k)
+        return (eps + self.sample_mean(xt) * self.coupling) * self.scale
 
     def eps(self, x, t, labels=None):
-        root_a, k, _ = self.coefficients(t, len(x))
-        return (x - root_a * self.mean(labels, len(x))) * k
+        root_a, k = self.coefficients(t, len(x))
+        return (x - root_a * self.mean(labels, len(x))) * k + self.coupling * self.sample_mean(x)
+
+    def x0_vjp(self, g, t):
+        """g^T d x0_hat / d x_t (a symmetric Jacobian): x0_hat = (x_t - sqrt(1 - a) eps) / sqrt(a)."""
+        root_a, k = self.coefficients(t, len(g))
+        root_1ma = np.sqrt(1 - root_a**2)
+        return (g * (1 - root_1ma * k) - root_1ma * self.coupling * self.sample_mean(g)) / root_a
 
     def predict_noise(self, x, t, labels=None, guidance=1.0):
         self.noise_calls.append((labels, guidance))
@@ -105,18 +116,17 @@ class FirstCoordinate:
 
 def reference_dps(model, A, y, seed, steps, step_size, labels=None):
     """DPS as its docstring writes it, in NumPy, the gradient of ||y - A x0_hat(x_t)|| written out:
-    -(d x0_hat / d x_t) A^T r / ||r|| with r = y - A x0_hat (x0_hat is affine in x_t for this prior)."""
+    -(d x0_hat / d x_t)^T A^T r / ||r|| with r = y - A x0_hat (x0_hat is affine in x_t for this prior)."""
     rng, a, n = np.random.default_rng(seed), model.schedule.alpha_bars, len(y)
     taus = ddim_timesteps(model.schedule.T, steps)
     shape = (n, *model.sample_shape)
     x = rng.standard_normal(shape)
     for t, s in zip(taus[::-1], [*taus[::-1][1:], 0]):
-        _, _, slope = model.coefficients(t, n)
         eps = model.eps(x, np.full(n, t), labels)
         x0 = (x - np.sqrt(1 - a[t]) * eps) / np.sqrt(a[t])
         r = y - A(x0)
         norm = np.sqrt((r * r).reshape(n, -1).sum(axis=1) + 1e-12).reshape(n, *[1] * (x.ndim - 1))
-        grad = -slope * A.adjoint(r) / norm
+        grad = model.x0_vjp(-A.adjoint(r) / norm, t)
         if model.clip is not None:
             x0 = np.clip(x0, *model.clip)
             eps = (x - np.sqrt(a[t]) * x0) / np.sqrt(1 - a[t])
@@ -250,6 +260,9 @@ def test_the_upsampling_baselines_take_tensors_and_return_arrays():
         out = f(Tensor(y))
         assert isinstance(out, np.ndarray) and out.shape == (2, 1, 8, 8)
         np.testing.assert_array_equal(out, f(y))
+        single = f(Tensor(y, dtype=np.float32))  # float64 out, as from an array: the baselines are NumPy
+        assert isinstance(single, np.ndarray) and single.dtype == np.float64
+        np.testing.assert_array_equal(single, f(y.astype(np.float32).astype(np.float64)))
     np.testing.assert_array_equal(A.upsample_nearest(y)[:, :, 1::2, ::2], y)
 
 
@@ -301,7 +314,7 @@ def _inpainting_problem(n=2, seed=0):
 @pytest.mark.parametrize(("resample", "jump", "clip", "variance"),
                          [(2, 2, (-0.5, 0.5), "beta"), (3, 1, None, "beta"), (2, 3, (-1.0, 1.0), "posterior")])
 def test_repaint_is_its_docstring_draw_for_draw(resample, jump, clip, variance):
-    model = GaussianPrior(clip=clip, variance=variance)
+    model = GaussianPrior(clip=clip, variance=variance, coupling=0.5)
     observed, mask = _inpainting_problem()
     got = repaint(model, observed, mask, np.random.default_rng(5), resample=resample, jump=jump, labels=[1, 4],
                   guidance=0.5)
@@ -335,7 +348,7 @@ def test_repaint_refuses_observations_that_are_not_a_batch():
 @pytest.mark.parametrize(("task", "clip", "steps"), [("superres", None, 5), ("deblur", (-1.0, 1.0), 4),
                                                      ("inpaint", (-0.5, 0.5), 20)])
 def test_dps_is_its_docstring_draw_for_draw(task, clip, steps):
-    model = GaussianPrior(clip=clip)
+    model = GaussianPrior(clip=clip, coupling=0.4)
     A = OPERATORS[task]()
     y = A(np.random.default_rng(1).uniform(-1, 1, size=(2, 1, 8, 8)))
     got = dps(model, A, y, np.random.default_rng(4), steps=steps, step_size=0.7, labels=[2, 5])
