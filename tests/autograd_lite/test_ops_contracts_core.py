@@ -14,7 +14,8 @@ Each test pins one behaviour a user can observe:
 * ``linear``: inputs with more than two axes (NumPy and ``array_api_strict``), the gradient of each operand
   when it is the only one requiring grad, and a bias given as a list joining the weight's dtype;
 * ``conv2d``/``conv_transpose2d``: default geometry, with and without bias, padding with dilation, list
-  operands joining the weight's dtype, a bias of the wrong length refused; pooling and upsampling defaults;
+  operands joining the weight's dtype, a bias of the wrong length refused, a bad operand a TypeError naming
+  it (``input``, ``weight``, ``bias``); pooling and upsampling defaults;
 * convolution gradients against PyTorch for every subset of (input, weight, bias) requiring grad, in a
   plain backward (the fused pass) and with ``create_graph`` (the differentiable ops, whose results can be
   differentiated again), and the second derivatives of the weight gradient through either of its operands.
@@ -322,6 +323,16 @@ def test_conv_transpose2d_refuses_a_bias_of_the_wrong_shape(bias_shape):
     message = f"conv_transpose2d: bias must have shape (3,), got {bias_shape}"
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         al.conv_transpose2d(Tensor(x, dtype="float64"), Tensor(w, dtype="float64"), bias)
+
+
+@pytest.mark.parametrize("op, transposed", [(al.conv2d, False), (al.conv_transpose2d, True)])
+@pytest.mark.parametrize("bad", ["input", "weight", "bias"])
+def test_conv_bad_operand_is_a_type_error_naming_it(op, transposed, bad):
+    x, w, b = _conv_operands(transposed=transposed)
+    operands = {"input": Tensor(x, dtype="float64"), "weight": Tensor(w, dtype="float64"), "bias": b}
+    operands[bad] = "not data"
+    with pytest.raises(TypeError, match=rf"^{bad} must be a Tensor, a real number or bool.*got str$"):
+        op(operands["input"], operands["weight"], operands["bias"])
 
 
 # ----------------------------------------------------------------------------------- pooling, upsampling
