@@ -242,7 +242,7 @@ class PixelLikelihood:
             shifted = out - out.max(axis=-2, keepdims=True)
             cdf = np.cumsum(np.exp(shifted), axis=-2)
             u = rng.random((out.shape[0], 1, N_PIXELS)) * cdf[:, -1:, :]
-            return (u >= cdf).sum(axis=-2).astype(np.float64)  # inverse transform: first level with F >= u
+            return (u >= cdf).sum(axis=-2).astype(np.float64)  # inverse transform: the first level with F > u
         p = 1 / (1 + np.exp(-out[..., 0, :].astype(np.float64)))
         if self.name == "bernoulli":
             return MAX_PIXEL * (rng.random(p.shape) < p).astype(np.float64)
