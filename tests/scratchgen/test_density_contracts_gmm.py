@@ -90,8 +90,8 @@ def test_logsumexp_of_a_row_of_minus_infinities_is_minus_infinity_without_a_warn
 
 
 @pytest.mark.xfail(strict=True, reason="bug: check_data returns the caller's float64 array itself and KernelDensity "
-                                       "stores it as data_, so editing that array after fit moves sample() (but not "
-                                       "the score_samples() computed before)")
+                                       "stores it as data_, so editing that array after fit moves sample() (and "
+                                       "save()), while score_samples() keeps the samples whitened at fit")
 def test_a_fitted_kde_does_not_change_when_the_caller_edits_its_training_array():
     X = np.random.default_rng(0).normal(size=(50, 2))
     kde = KernelDensity(bandwidth=0.5).fit(X)
@@ -328,6 +328,20 @@ def test_n_init_keeps_the_run_with_the_best_final_log_likelihood():
     assert np.argmax(finals) != np.argmax([h[1] for h in runs])      # the data set tells first from final apart
     best = GaussianMixture(3, n_init=8, seed=10, **kwargs).fit(X)
     np.testing.assert_array_equal(best.log_likelihood_history_, runs[int(np.argmax(finals))])
+
+
+def test_among_equally_good_restarts_the_first_is_kept():
+    """Data symmetric about 3 has mirror-image optima with exactly equal log-likelihoods; as scikit-learn's
+    (a strict >), n_init keeps the first restart that reached the best value."""
+    X = np.array([0.0, 1.0, 5.0, 6.0])
+    kwargs = dict(init="random_from_data", tol=0.0, max_iter=3)
+    rng = np.random.default_rng(3)
+    runs = [GaussianMixture(2, seed=rng, **kwargs).fit(X) for _ in range(6)]
+    finals = [run.lower_bound_ for run in runs]
+    tied = [i for i, value in enumerate(finals) if value == max(finals)]
+    assert len(tied) >= 2 and not np.array_equal(runs[tied[0]].means_, runs[tied[-1]].means_)
+    best = GaussianMixture(2, n_init=6, seed=3, **kwargs).fit(X)
+    np.testing.assert_array_equal(best.means_, runs[tied[0]].means_)
 
 
 def test_n_init_restarts_when_only_the_covariances_are_given():
