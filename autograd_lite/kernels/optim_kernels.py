@@ -18,26 +18,41 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+# fastmath without "nnan" and "ninf": an infinite or NaN entry must come out as it does in NumPy and PyTorch
+# (the loops have no reductions, so "reassoc" and the rest are all the vectoriser needs)
+FAST = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
-@numba.njit(cache=True, fastmath=True, error_model="numpy")
+
+@numba.njit(cache=True, fastmath=FAST, error_model="numpy")
+def _adam_element(i, g, param, m, v, step_size, beta1, one_minus_beta1, beta2, one_minus_beta2, eps, inv_sqrt_c2,
+                  shrink):
+    m_i = beta1 * m[i] + one_minus_beta1 * g
+    v_i = beta2 * v[i] + one_minus_beta2 * g * g
+    m[i] = m_i
+    v[i] = v_i
+    param[i] = param[i] * shrink - step_size * m_i / (np.sqrt(v_i) * inv_sqrt_c2 + eps)
+
+
+@numba.njit(cache=True, fastmath=FAST, error_model="numpy")
 def adam_update(param, grad, m, v, step_size, beta1, one_minus_beta1, beta2, one_minus_beta2, eps,
                 inv_sqrt_c2, l2, shrink):
     """In place on flat arrays: Adam with L2 penalty ``l2`` (added to g) and decoupled decay
     (``shrink`` = 1 - lr * decay multiplies p first: AdamW)."""
-    for i in range(param.size):
-        g = grad[i] + l2 * param[i]
-        m_i = beta1 * m[i] + one_minus_beta1 * g
-        v_i = beta2 * v[i] + one_minus_beta2 * g * g
-        m[i] = m_i
-        v[i] = v_i
-        param[i] = param[i] * shrink - step_size * m_i / (np.sqrt(v_i) * inv_sqrt_c2 + eps)
+    if l2 != 0:
+        for i in range(param.size):
+            _adam_element(i, grad[i] + l2 * param[i], param, m, v, step_size, beta1, one_minus_beta1, beta2,
+                          one_minus_beta2, eps, inv_sqrt_c2, shrink)
+    else:  # no penalty term at all: 0 * inf would be NaN (one loop each, so both vectorise)
+        for i in range(param.size):
+            _adam_element(i, grad[i], param, m, v, step_size, beta1, one_minus_beta1, beta2, one_minus_beta2, eps,
+                          inv_sqrt_c2, shrink)
 
 
-@numba.njit(cache=True, fastmath=True, error_model="numpy")
+@numba.njit(cache=True, fastmath=FAST, error_model="numpy")
 def sgd_update(param, grad, velocity, lr, momentum, weight_decay, nesterov):
     """In place on flat arrays: SGD with momentum (PyTorch's form: b <- mu b + g; p <- p - lr b)."""
     for i in range(param.size):
-        g = grad[i] + weight_decay * param[i]
+        g = grad[i] + weight_decay * param[i] if weight_decay != 0 else grad[i]  # (0 * inf would be NaN)
         if momentum != 0:
             velocity[i] = momentum * velocity[i] + g
             g = g + momentum * velocity[i] if nesterov else velocity[i]

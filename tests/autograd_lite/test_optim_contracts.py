@@ -277,9 +277,6 @@ def test_without_l2_term_an_infinite_parameter_stays_infinite_on_the_generic_pat
     assert ours[0] == math.inf
 
 
-@pytest.mark.xfail(strict=True, reason="library bug: the fused numba kernels always add l2 * p (weight_decay * p "
-                   "in SGD) to the gradient, also when it is 0, so an infinite parameter entry becomes 0 * inf = NaN "
-                   "where the generic path and PyTorch keep it inf")
 @pytest.mark.parametrize("name", INF_OPTIMIZERS)
 def test_without_l2_term_an_infinite_parameter_stays_infinite_on_the_fused_path(name, monkeypatch):
     """The same step through the fused kernels (numba on, contiguous NumPy parameter)."""
