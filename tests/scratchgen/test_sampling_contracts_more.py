@@ -66,7 +66,7 @@ def nan_off_zero_tensor(x):
     return tensor_normal(x) + np.where(x.numpy()[:, 0] == 0.0, 0.0, np.nan)
 
 
-def stuck_free_warnings(record):
+def other_warnings(record):
     return [str(w.message) for w in record if "never moved" not in str(w.message)]
 
 
@@ -286,7 +286,7 @@ def test_a_constant_chain_gives_only_the_never_moved_warning():
         with warnings.catch_warnings(record=True) as record:
             warnings.simplefilter("always")
             statistic(np.ones((2, 20)))
-        assert len(record) == 1 and not stuck_free_warnings(record)
+        assert len(record) == 1 and not other_warnings(record)
 
 
 def test_two_constant_chains_are_every_chain():
@@ -300,9 +300,10 @@ def test_the_never_moved_warnings_name_only_their_dimensions_and_say_what_is_ret
     chains[0, :, 1] = 0.25                      # dimension 1: one chain stuck; dimension 2 moves everywhere
     with pytest.warns(RuntimeWarning) as record:
         sampling.autocorrelation_function(chains)
-    assert [str(w.message) for w in record] == [
-        "the chain never moved: chain(s) [0] stay constant in dimension(s) [1] while the others move; "
-        "their rho(t) is taken as 1 (perfectly correlated)"]
+    messages = [str(w.message) for w in record]
+    assert len(messages) == 1                  # nothing about dimension 2, and no all-stuck warning
+    assert "chain(s) [0] stay constant in dimension(s) [1] while" in messages[0]
+    assert messages[0].endswith("; their rho(t) is taken as 1 (perfectly correlated)")
     chains[:, :, 0] = 1.0                       # dimension 0: every chain stuck
     with pytest.warns(RuntimeWarning) as record:
         result = sampling.split_rhat(chains)
