@@ -105,7 +105,8 @@ def log_weighted_densities(X: np.ndarray, weights: np.ndarray, means: np.ndarray
     z -= np.einsum("kje,kj->ke", prec_chol, means).reshape(K * d, 1)   # U_k^T mu_k
     z *= z
     mahalanobis = z.reshape(K, d, -1).sum(axis=1)                       # (K, n)
-    constant = np.log(weights) + log_det - 0.5 * d * np.log(2 * np.pi)
+    with np.errstate(divide="ignore"):  # a weight of 0 (allowed in weights_init) is log 0 = -inf: never chosen
+        constant = np.log(weights) + log_det - 0.5 * d * np.log(2 * np.pi)
     mahalanobis *= -0.5
     mahalanobis += constant[:, None]
     return mahalanobis

@@ -200,7 +200,7 @@ class KernelDensity(SaveLoadMixin):
     # --------------------------------------------------------------------------------------------- fit
     def fit(self, X: ArrayLike, sample_weight: ArrayLike | None = None) -> KernelDensity:
         """Store the samples (and weights) and choose the bandwidth; returns self."""
-        X = check_data(X)
+        X = check_data(X).copy()  # check_data may hand back the caller's own array, which they may edit later
         n, d = X.shape
         weights = check_sample_weight(sample_weight, n)
         as_generator(self.seed, "seed")  # checked now, though only the "cv" rule draws from it

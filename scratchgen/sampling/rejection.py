@@ -54,7 +54,8 @@ def rejection_sample(log_target: Callable[[np.ndarray], np.ndarray], proposal: P
         if n_proposed >= max_proposals:
             raise RuntimeError(f"rejection_sample: only {n_accepted} of {n} samples accepted after "
                                f"{n_proposed} proposals; the envelope M q is far too loose (or p~ is ~0)")
-        # the batch size only sets how many proposals are drawn at once, never which are kept
+        # the batch size only sets how many proposals are drawn at once: every size gives exact draws from p (with
+        # one seed, other sizes give other numbers, so the size is part of what a seed reproduces)
         batch = int(min(max((n - n_accepted) / rate_guess * 1.1 + 16, 64), 1 << 20))  # pragma: no mutate
         x = np.asarray(proposal.sample(batch, rng), dtype=np.float64)
         log_ratio = _log_target_values(log_target, x, batch) - log_M - _log_q(proposal, x, batch)

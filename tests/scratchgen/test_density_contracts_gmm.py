@@ -89,9 +89,6 @@ def test_logsumexp_of_a_row_of_minus_infinities_is_minus_infinity_without_a_warn
     np.testing.assert_allclose(result, [-np.inf, np.log(4.0), np.inf])
 
 
-@pytest.mark.xfail(strict=True, reason="bug: check_data returns the caller's float64 array itself and KernelDensity "
-                                       "stores it as data_, so editing that array after fit moves sample() (and "
-                                       "save()), while score_samples() keeps the samples whitened at fit")
 def test_a_fitted_kde_does_not_change_when_the_caller_edits_its_training_array():
     X = np.random.default_rng(0).normal(size=(50, 2))
     kde = KernelDensity(bandwidth=0.5).fit(X)
@@ -153,15 +150,13 @@ def test_a_non_numeric_initial_value_is_refused_by_its_name(name):
 def test_a_zero_initial_weight_is_accepted():
     X = two_clusters_1d()
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)    # log(0): see the xfail test below
+        warnings.simplefilter("error")                     # log(0) of the zero weight: no warning either
         gmm = GaussianMixture(2, weights_init=[1.0, 0.0], means_init=[[-5.0], [5.0]], max_iter=1,
                               keep_parameter_history=True).fit(X)
     np.testing.assert_array_equal(gmm.parameter_history_[0][0], [1.0, 0.0])
     assert np.all(np.isfinite(gmm.means_)) and np.all(np.isfinite(gmm.score_samples(X)))
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a zero in weights_init (documented as allowed: non-negative) takes "
-                                       "log(0) in the first E-step and emits a RuntimeWarning")
 def test_a_zero_initial_weight_fits_without_a_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
