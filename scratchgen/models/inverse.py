@@ -161,20 +161,21 @@ class GaussianBlur(LinearOperator):
         self.kernel = gaussian_kernel(sigma, size)  # checks both
         self.sigma, self.size = float(sigma), int(size)
 
-    def _weight(self, dtype: Any) -> Tensor:
-        return Tensor(self.kernel.reshape(1, 1, self.size, self.size).astype(dtype))
+    def _weight(self, like: Tensor) -> Tensor:
+        """The kernel as a conv weight of ``like``'s dtype, on ``like``'s device."""
+        return Tensor(self.kernel.reshape(1, 1, self.size, self.size), dtype=like.dtype, device=like.device)
 
     def forward(self, x: Image) -> Image:
         x = _image(x, "x")
         if _is_tensor(x):
-            return ops.conv2d(x, self._weight(x.dtype), padding=self.size // 2)
+            return ops.conv2d(x, self._weight(x), padding=self.size // 2)
         return self._numpy(x, self.kernel)
 
     def adjoint(self, y: Image) -> Image:
         """A^T y: the correlation with the flipped kernel (for this symmetric kernel, the same blur)."""
         y = _image(y, "y")
         if _is_tensor(y):
-            return ops.conv_transpose2d(y, self._weight(y.dtype), padding=self.size // 2)
+            return ops.conv_transpose2d(y, self._weight(y), padding=self.size // 2)
         return self._numpy(y, self.kernel[::-1, ::-1])
 
     def _numpy(self, x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
