@@ -418,3 +418,30 @@ def test_second_derivative_of_the_conv_weight_gradient_matches_pytorch(transpose
     (g,) = al.grad(al.sum(gw * Tensor(v, dtype="float64")), [target])
     (expected,) = torch.autograd.grad((tgw * torch.tensor(v)).sum(), [ttarget])
     np.testing.assert_allclose(g.numpy(), expected.numpy(), rtol=1e-11, atol=1e-11)
+
+
+@pytest.mark.parametrize("window", [dict(kernel_size=2), dict(kernel_size=3, stride=1, padding=1)])
+def test_max_pool_derivatives_of_every_order_route_through_the_same_argmax(window):
+    """The gradient of max pooling scatters g to each window's argmax; differentiated in g, that scatter is the
+    gather of v at the argmax; and the gather's gradient is the first scatter again (third order, as PyTorch)."""
+    rng = _rng(7)
+    x = Tensor(rng.standard_normal((2, 2, 5, 4)), dtype="float64", requires_grad=True)
+    y = al.max_pool2d(x, **window)
+    g = Tensor(rng.standard_normal(y.shape), dtype="float64", requires_grad=True)
+    v = Tensor(rng.standard_normal(x.shape), dtype="float64", requires_grad=True)
+    w = rng.standard_normal(y.shape)
+    (gx,) = al.grad((y * g).sum(), [x], create_graph=True)          # scatter(g)
+    (gg,) = al.grad((gx * v).sum(), [g], create_graph=True)         # gather(v)
+    (gv,) = al.grad((gg * Tensor(w, dtype="float64")).sum(), [v])   # scatter(w)
+
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor(x.numpy(), requires_grad=True)
+    tg = torch.tensor(g.numpy(), requires_grad=True)
+    tv = torch.tensor(v.numpy(), requires_grad=True)
+    ty = torch.nn.functional.max_pool2d(tx, **window)
+    (tgx,) = torch.autograd.grad((ty * tg).sum(), [tx], create_graph=True)
+    (tgg,) = torch.autograd.grad((tgx * tv).sum(), [tg], create_graph=True)
+    (tgv,) = torch.autograd.grad((tgg * torch.tensor(w)).sum(), [tv])
+    for ours, theirs in [(gx, tgx), (gg, tgg), (gv, tgv)]:
+        assert ours.shape == tuple(theirs.shape)
+        np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-13, atol=1e-13)
