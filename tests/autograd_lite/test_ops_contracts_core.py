@@ -445,3 +445,10 @@ def test_max_pool_derivatives_of_every_order_route_through_the_same_argmax(windo
     for ours, theirs in [(gx, tgx), (gg, tgg), (gv, tgv)]:
         assert ours.shape == tuple(theirs.shape)
         np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("op", [lambda x: al.max_pool2d(x, 2), lambda x: al.avg_pool2d(x, 2),
+                                lambda x: al.upsample_nearest2d(x)])
+def test_pooling_and_upsampling_name_a_bad_image_input_as_pytorch_does(op):
+    with pytest.raises(TypeError, match="^input must be a Tensor, a real number or bool, or an array"):
+        op("not an image")
