@@ -20,6 +20,7 @@ import numpy as np
 from autograd_lite import backend
 from autograd_lite.backend import array_namespace as _xp  # every forward computes through its arrays' module
 from autograd_lite.function import Function
+from autograd_lite.grad_mode import is_grad_enabled
 from autograd_lite.ops._util import as_tensor, as_tensor_pair
 from autograd_lite.ops.shape import sum_to
 from autograd_lite.tensor import Tensor, check_choice, check_float_dtype, check_number
@@ -326,6 +327,36 @@ class LeakyRelu(Function):
         return gy * Tensor._from_array(mask)
 
 
+class Silu(Function):
+    """y = x sigmoid(x) = x / (1 + e^-x), in four array passes (the composite x * sigmoid(x) takes nine, and SiLU is
+    every hidden layer of the DDPM's networks). For x -> -inf, e^-x overflows to inf and y = x / inf = -0, where the
+    exact value is below 1e-36 (float32) or 1e-305 (float64).
+
+    dy/dx = s + y (1 - s), s = sigmoid(x) = 1 / (1 + e^-x): with no graph recorded, from the saved 1 + e^-x in five
+    passes; with one (create_graph), through differentiable ops, so it can be differentiated again."""
+
+    def forward(self, x):
+        xp = _xp(x)
+        if backend.is_numpy(x):
+            with np.errstate(over="ignore", invalid="ignore"):  # e^-x = inf: y = -0, its limit (-inf / inf: nan)
+                self.denominator = np.exp(-x)
+                self.denominator += 1
+                return x / self.denominator
+        self.denominator = 1 + xp.exp(-x)  # (array-API namespaces have no errstate; CuPy does not warn)
+        return x / self.denominator
+
+    def backward(self, gy):
+        (x,) = self.inputs
+        if not is_grad_enabled():
+            with np.errstate(invalid="ignore"):  # 0 * inf at x = +-inf: nan, as PyTorch's gradient there
+                s = 1 / self.denominator
+                grad = (1 - s) * self.output.data
+                grad += s
+            return gy * Tensor._from_array(grad)
+        s = sigmoid(x)
+        return gy * (s + x * s * (1 - s))
+
+
 class Softplus(Function):
     def forward(self, x):
         # log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)): no overflow for large |x|.
@@ -353,8 +384,7 @@ def softplus(x: Tensor) -> Tensor:
 
 def silu(x: Tensor) -> Tensor:
     """silu(x) = x * sigmoid(x) (also called swish)"""
-    x = as_tensor(x)
-    return x * sigmoid(x)
+    return Silu()(as_tensor(x))
 
 
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:

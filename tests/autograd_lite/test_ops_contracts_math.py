@@ -15,6 +15,7 @@ Each test pins one behaviour a user can observe:
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -369,3 +370,35 @@ def test_log_softmax_pick_along_axis_zero_with_a_length_one_axis(device):
     np.testing.assert_allclose(g.numpy(), expected, rtol=1e-12, atol=1e-15)
     (gg,) = al.grad((g * g).sum(), [x])
     assert gg.shape == (4, 1) and np.all(np.isfinite(gg.numpy()))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_silu_at_the_extremes_is_pytorchs_without_a_warning(dtype):
+    """x / (1 + e^-x): e^-x overflows for large negative x, giving -0 (PyTorch's value); -inf and nan give nan."""
+    torch = pytest.importorskip("torch")
+    values = [-np.inf, -1000.0, -90.0, -20.0, 0.0, 20.0, 1000.0, np.inf, np.nan]
+    x = _leaf(values, dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = al.silu(x)
+        (g,) = _grads(y, [x])
+    t = torch.tensor(np.asarray(values, dtype=dtype), requires_grad=True)
+    ty = torch.nn.functional.silu(t)
+    ty.sum().backward()
+    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-6, atol=1e-30, equal_nan=True)
+    np.testing.assert_allclose(g.numpy(), t.grad.numpy(), rtol=1e-6, atol=1e-30, equal_nan=True)
+    assert np.signbit(y.numpy()[1])  # -0, as x * sigmoid(x) with sigmoid(-1000) = 0
+
+
+def test_silu_fused_gradient_is_the_differentiable_one():
+    """With no graph recorded the gradient s + y (1 - s) comes from the saved 1 + e^-x; with create_graph it is built
+    from ops (so it can be differentiated again): the same numbers."""
+    values = np.random.default_rng(3).standard_normal((4, 5)) * 4
+    weights = np.random.default_rng(4).standard_normal((4, 5))
+    x = _leaf(values)
+    (fused,) = _grads(al.silu(x), [x], weights)
+    (graph,) = _grads(al.silu(x), [x], weights, create_graph=True)
+    assert graph.requires_grad and not fused.requires_grad
+    np.testing.assert_allclose(fused.numpy(), graph.numpy(), rtol=1e-14, atol=1e-15)
+    s = 1 / (1 + np.exp(-values))
+    np.testing.assert_allclose(fused.numpy(), weights * (s + values * s * (1 - s)), rtol=1e-13)
