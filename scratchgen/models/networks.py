@@ -263,7 +263,11 @@ class TimeMLP(nn.Module):
         e = _conditioning(self.time, self.label, t, labels, self.act)
         h = self.inp(x)
         for layer, proj in zip(self.layers, self.time_proj):
-            h = self.act(layer(h) + proj(e))
+            code = proj(e)
+            if code.shape[0] == 1:  # a sampler's batch shares t: add U_l e(t) to the bias, on one row
+                h = self.act(ops.linear(h, layer.weight, layer.bias + code.reshape(-1)))
+            else:
+                h = self.act(layer(h) + code)
         return self.out(h)
 
 

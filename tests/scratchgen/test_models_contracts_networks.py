@@ -409,3 +409,23 @@ def test_unet_parameters_all_take_the_requested_dtype():
         assert _all_float64(net)
         x = np.random.default_rng(0).normal(size=(2, 1, 8, 8))
         assert np.dtype(net(x, np.array([1, 2])).numpy().dtype) == F64
+
+
+def test_time_mlp_gradients_through_a_shared_t_match_finite_differences():
+    """A batch that shares t adds U_l e(t) to each layer's bias on one row: its gradients, in x and in the time
+    projection U_l, are those of the plain h_l = SiLU(W_l h_{l-1} + b_l + U_l e(t)) (central differences)."""
+    import autograd_lite as al
+
+    net = _conditional_mlp()
+    x = np.random.default_rng(8).normal(size=(5, 2))
+    t = np.full(5, 11)
+    assert al.gradcheck(lambda xs: net(xs, t), [x])
+    weight = net.time_proj[1].weight
+    (analytic,) = al.grad(net(Tensor(x, dtype="float64"), t).sum(), [weight])
+    eps, (i, j) = 1e-6, (2, 3)
+    values = []
+    for step in (eps, -eps):
+        weight.data[i, j] += step
+        values.append(float(net(Tensor(x, dtype="float64"), t).sum().item()))
+        weight.data[i, j] -= step
+    np.testing.assert_allclose(analytic.numpy()[i, j], (values[0] - values[1]) / (2 * eps), rtol=1e-6, atol=1e-9)
