@@ -26,6 +26,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from mutation import module_of, scratch_copy  # noqa: E402  (the sibling script: the groups and their scratch copies)
+
 # One thread per pool: OpenMP (PyTorch's, behind the agreement tests) and BLAS thread pools do not survive a
 # fork, so a child that inherits a started pool hangs at its first parallel region.
 for _pool in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -80,9 +83,6 @@ def generate(group: str) -> None:
     the committed run while the mutated code is unchanged since."""
     import subprocess
 
-    sys.path.insert(0, str(ROOT / "bench"))
-    from mutation import scratch_copy
-
     workdir = scratch_copy(group)
     subprocess.run([sys.executable, "-c", GENERATE], cwd=workdir, check=True)
 
@@ -115,9 +115,6 @@ def main() -> None:
         parser.error(f"{workdir} does not exist: run python bench/mutation.py {args.group}, or add --generate")
     mutants = list(args.mutants)
     if args.survivors:
-        sys.path.insert(0, str(ROOT / "bench"))
-        from mutation import module_of
-
         run = json.loads((ROOT / "bench" / "results" / f"mutation_{args.group}.json").read_text())
         mutants += [m for m in run["survivors"] if module_of(m).endswith(args.survivors)]
     if args.all:

@@ -346,13 +346,13 @@ class Silu(Function):
         return x / self.denominator
 
     def backward(self, gy):
-        (x,) = self.inputs
         if not is_grad_enabled():
             with np.errstate(invalid="ignore"):  # 0 * inf at x = +-inf: nan, as PyTorch's gradient there
                 s = 1 / self.denominator
                 grad = (1 - s) * self.output.data
                 grad += s
             return gy * Tensor._from_array(grad)
+        (x,) = self.inputs
         s = sigmoid(x)
         return gy * (s + x * s * (1 - s))
 
